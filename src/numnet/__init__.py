@@ -1,0 +1,52 @@
+"""numnet: neural networks from scratch in NumPy, with backpropagation you can read, check and trust."""
+
+from numnet.backend import (
+    default_dtype,
+    get_default_dtype,
+    get_rng,
+    manual_seed,
+    set_default_dtype,
+    set_num_threads,
+)
+from numnet.ops.api import (
+    abs,
+    cat,
+    clamp,
+    clip,
+    concatenate,
+    exp,
+    leaky_relu,
+    log,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    sqrt,
+    stack,
+    step,
+    tanh,
+    where,
+)
+from numnet.tensor import (
+    Function,
+    Tensor,
+    arange,
+    enable_grad,
+    from_numpy,
+    is_grad_enabled,
+    no_grad,
+    ones,
+    rand,
+    randn,
+    tensor,
+    zeros,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function", "Tensor", "abs", "arange", "cat", "clamp", "clip", "concatenate", "default_dtype", "enable_grad",
+    "exp", "from_numpy", "get_default_dtype", "get_rng", "is_grad_enabled", "leaky_relu", "log", "log_softmax",
+    "manual_seed", "no_grad", "ones", "rand", "randn", "relu", "set_default_dtype", "set_num_threads", "sigmoid",
+    "softmax", "sqrt", "stack", "step", "tanh", "tensor", "where", "zeros",
+]

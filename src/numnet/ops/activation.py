@@ -1,0 +1,110 @@
+"""Activation functions. Each backward reuses what the forward kept: a mask for ReLU, the output for
+sigmoid, tanh and softmax, so no exponential is computed twice."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numnet.tensor import Function
+
+
+class ReLU(Function):
+    def forward(self, x):
+        self.mask = x > 0
+        return np.maximum(x, 0) if x.dtype.kind == "f" else x * self.mask
+
+    def backward(self, grad):
+        # relu(x) = max(x, 0)  →  dx = g where x > 0, else 0.
+        # (A tutorial bug multiplies g by x here instead of by 1: the derivative of x is 1, not x.)
+        return grad * self.mask
+
+
+class LeakyReLU(Function):
+    def forward(self, x, negative_slope=0.01):
+        self.slope = np.where(x > 0, 1, negative_slope).astype(x.dtype, copy=False)
+        return x * self.slope
+
+    def backward(self, grad):
+        # f(x) = x for x > 0, a·x otherwise  →  dx = g·(1 or a)
+        return grad * self.slope
+
+
+def sigmoid_array(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1 / (1 + e⁻ˣ), without overflow warnings for very negative x (e⁻ˣ = inf gives σ = 0, exact)."""
+    with np.errstate(over="ignore"):
+        out = np.exp(-x)
+    out += 1
+    return np.reciprocal(out, out=out)
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        self.out = sigmoid_array(x)
+        return self.out
+
+    def backward(self, grad):
+        # σ'(x) = σ(x)·(1 − σ(x)), from the saved output
+        y = self.out
+        return grad * y * (1 - y)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, grad):
+        # tanh'(x) = 1 − tanh²(x)
+        y = self.out
+        return grad * (1 - y * y)
+
+
+def softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """softmax(x)ᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x): shifting by the max cannot change the result but
+    keeps every exponent ≤ 0, so nothing overflows."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    out = np.exp(shifted, out=shifted)
+    out /= out.sum(axis=axis, keepdims=True)
+    return out
+
+
+def log_softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """log softmax(x) = (x − max x) − log Σ exp(x − max x), stable for any logits."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted
+
+
+class Softmax(Function):
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        self.out = softmax_array(x, axis)
+        return self.out
+
+    def backward(self, grad):
+        # y = softmax(x)  →  dx = y ⊙ (g − Σ(g ⊙ y))  (the Jacobian diag(y) − y·yᵀ applied to g)
+        y = self.out
+        return y * (grad - (grad * y).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        out = log_softmax_array(x, axis)
+        self.out = out
+        return out
+
+    def backward(self, grad):
+        # y = log softmax(x)  →  dx = g − softmax(x)·Σg, with softmax(x) = exp(y)
+        return grad - np.exp(self.out) * grad.sum(axis=self.axis, keepdims=True)
+
+
+class Step(Function):
+    """The step function 1[x > 0] of the perceptron. Its derivative is 0 almost everywhere, which is why
+    backpropagation needs smooth activations: no gradient flows through it."""
+
+    def forward(self, x):
+        return (x > 0).astype(x.dtype if x.dtype.kind == "f" else np.int64)
+
+    def backward(self, grad):
+        return np.zeros_like(grad)

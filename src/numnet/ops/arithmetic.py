@@ -1,0 +1,121 @@
+"""Arithmetic: + - * / ** @ and negation.
+
+Shapes may broadcast; each backward returns gradients of the broadcast shape and the engine sums them back
+to each input's shape (see ``numnet.tensor.unbroadcast``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numnet.tensor import Function
+
+
+class Add(Function):
+    def forward(self, a, b):
+        return np.add(a, b)
+
+    def backward(self, grad):
+        # z = a + b  →  dz/da = 1, dz/db = 1
+        return grad, grad
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return np.subtract(a, b)
+
+    def backward(self, grad):
+        # z = a − b  →  da = g, db = −g
+        return grad, (-grad if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.multiply(a, b)
+
+    def backward(self, grad):
+        # z = a·b  →  da = g·b, db = g·a
+        da = grad * self.b if self.needs_input_grad[0] else None
+        db = grad * self.a if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.divide(a, b)
+
+    def backward(self, grad):
+        # z = a / b  →  da = g / b, db = −g·a / b²
+        da = grad / self.b if self.needs_input_grad[0] else None
+        db = -grad * self.a / (self.b * self.b) if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Neg(Function):
+    def forward(self, a):
+        return np.negative(a)
+
+    def backward(self, grad):
+        return -grad
+
+
+class Pow(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = np.power(a, b)
+        return self.out
+
+    def backward(self, grad):
+        # z = aᵇ  →  da = g·b·aᵇ⁻¹, db = g·aᵇ·ln a
+        a, b = self.a, self.b
+        da = grad * b * np.power(a, b - 1) if self.needs_input_grad[0] else None
+        db = grad * self.out * np.log(a) if self.needs_input_grad[1] else None
+        return da, db
+
+
+def _check_matmul(a: np.ndarray, b: np.ndarray) -> None:
+    a_shape, b_shape = np.shape(a), np.shape(b)
+    if len(a_shape) == 0 or len(b_shape) == 0:
+        raise ValueError(f"matmul (@): both operands need at least one dimension, got shapes {a_shape} and {b_shape}")
+    inner_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
+    if a_shape[-1] != inner_b:
+        raise ValueError(
+            f"matmul (@): shapes {a_shape} and {b_shape} do not align: the last dimension of the left "
+            f"({a_shape[-1]}) must equal the {'first' if len(b_shape) == 1 else 'second-to-last'} of the right ({inner_b})"
+        )
+
+
+class MatMul(Function):
+    def forward(self, a, b):
+        try:
+            out = np.matmul(a, b)
+        except ValueError:
+            _check_matmul(a, b)
+            raise
+        self.a, self.b = a, b
+        return out
+
+    def backward(self, grad):
+        # Z = A·B  →  dA = G·Bᵀ, dB = Aᵀ·G  (batch dimensions broadcast; the engine sums them back).
+        a, b = self.a, self.b
+        if a.ndim == 1 and b.ndim == 1:  # dot product: a scalar
+            return grad * b, grad * a
+        a2 = a[np.newaxis, :] if a.ndim == 1 else a
+        b2 = b[:, np.newaxis] if b.ndim == 1 else b
+        g2 = grad
+        if a.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
+        if b.ndim == 1:
+            g2 = np.expand_dims(g2, -1)
+        da = db = None
+        if self.needs_input_grad[0]:
+            da = np.matmul(g2, np.swapaxes(b2, -1, -2))
+            if a.ndim == 1:
+                da = da[..., 0, :]
+        if self.needs_input_grad[1]:
+            db = np.matmul(np.swapaxes(a2, -1, -2), g2)
+            if b.ndim == 1:
+                db = db[..., 0]
+        return da, db

@@ -1,0 +1,621 @@
+"""Layer 2: ``Tensor``, ``Function`` and the reverse-mode engine.
+
+A ``Tensor`` wraps a NumPy array. When an operation runs on tensors that require gradients, it records a
+``Function`` node that remembers its inputs and whatever its backward formula needs; the tensors and the
+nodes form a dynamic computational graph, built anew on every forward pass.
+
+``Tensor.backward()`` orders that graph topologically (iteratively, so a graph thousands of operations deep
+needs no recursion), then walks it from the output back to the leaves: each node turns the gradient of its
+output into gradients of its inputs (the chain rule), and gradients that reach the same tensor by several
+paths are summed. Broadcasting is undone here, once for every operation: a gradient whose shape is larger
+than its input's (because the forward broadcast the input) is summed back to the input's shape.
+
+Every operation lives in ``numnet.ops`` as a small ``Function`` subclass, forward and backward side by side.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from numnet import backend
+
+# ---------------------------------------------------------------------------------------------------------
+# Gradient mode
+# ---------------------------------------------------------------------------------------------------------
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations currently record the graph."""
+    return _grad_enabled
+
+
+class _GradMode:
+    """Context manager and decorator that sets gradient recording on or off."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous.append(_grad_enabled)
+        _grad_enabled = self._enabled
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous.pop()
+
+    def __call__(self, func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.__class__(self._enabled):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+def no_grad() -> _GradMode:
+    """``with numnet.no_grad():`` runs operations without recording the graph (inference, weight updates)."""
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Turn graph recording back on inside a ``no_grad`` block."""
+    return _GradMode(True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Function: one node of the graph
+# ---------------------------------------------------------------------------------------------------------
+
+
+class Function:
+    """Base class of every differentiable operation.
+
+    A subclass writes ``forward(self, *arrays, **options) -> array`` and ``backward(self, grad) -> grads``
+    side by side, in the style of a layer with ``forward``/``backward``: ``forward`` receives NumPy arrays and
+    keeps on ``self`` what ``backward`` needs; ``backward`` receives the gradient of the loss with respect to
+    the output and returns the gradient with respect to each input (a tuple, one entry per input, or a single
+    array for one input; ``None`` where no gradient is needed). ``self.needs_input_grad[i]`` says whether
+    input ``i`` wants one, so a backward can skip work nobody needs (the first layer never forms ``dX``).
+
+    Users call ``SomeFunction.apply(*inputs, **options)``. Inputs that are not tensors (Python numbers,
+    arrays) are constants: they reach ``forward`` unchanged and get no gradient.
+    """
+
+    needs_input_grad: tuple[bool, ...]
+    inputs: tuple[Any, ...]
+
+    def forward(self, *args: Any, **kwargs: Any) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def backward(self, grad: np.ndarray) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+    @classmethod
+    def apply(cls, *inputs: Any, **kwargs: Any) -> Tensor:
+        fn = cls.__new__(cls)
+        needs = tuple(type(t) is Tensor and t.requires_grad for t in inputs) if _grad_enabled else ()
+        requires_grad = True in needs
+        fn.needs_input_grad = needs if requires_grad else (False,) * len(inputs)
+        data = fn.forward(*[t.data if type(t) is Tensor else t for t in inputs], **kwargs)
+        out = Tensor._wrap(data, requires_grad)
+        if requires_grad:
+            fn.inputs = inputs
+            out._ctx = fn
+        return out
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+class _FreedGraph(Function):
+    """Stands where a node was once its graph has been freed by ``backward()``."""
+
+    inputs = ()
+
+    def __init__(self, name: str) -> None:
+        self.freed_name = name
+
+    @property
+    def name(self) -> str:
+        return self.freed_name
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Tensor
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _to_array(data: Any, dtype: Any) -> np.ndarray:
+    if type(data) is Tensor:
+        data = data.data
+    if dtype is not None:
+        return np.array(data, dtype=dtype, copy=None)
+    if isinstance(data, np.ndarray):
+        return data
+    array = np.asarray(data)
+    # Python floats arrive as float64; numnet trains in the default dtype unless told otherwise.
+    if array.dtype == np.float64:
+        array = array.astype(backend.get_default_dtype(), copy=False)
+    elif array.dtype == object:
+        raise TypeError(f"Tensor: cannot make a numeric tensor from {type(data).__name__} {data!r:.80}")
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it, so gradients can flow back.
+
+    ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is anything ``np.asarray`` takes. Python floats
+    become the default dtype (float32 unless ``numnet.set_default_dtype`` says otherwise); NumPy arrays keep
+    their dtype. ``.grad`` is a NumPy array of the same shape, filled by ``backward()`` on leaf tensors that
+    require grad (and on others after ``retain_grad()``).
+    """
+
+    __slots__ = ("__weakref__", "_ctx", "_retains_grad", "data", "grad", "name", "requires_grad")
+    __array_ufunc__ = None  # make `ndarray + Tensor` call Tensor.__radd__ instead of NumPy's loop
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None):
+        array = _to_array(data, dtype)
+        if requires_grad and array.dtype.kind not in "fc":
+            raise TypeError(
+                f"Tensor: only floating-point tensors can require gradients, got dtype {array.dtype}; "
+                "pass dtype=np.float32 (or float64)"
+            )
+        self.data: np.ndarray = array
+        self.grad: np.ndarray | None = None
+        self.requires_grad: bool = bool(requires_grad)
+        self._ctx: Function | None = None
+        self._retains_grad = False
+        self.name = name
+
+    @classmethod
+    def _wrap(cls, data: Any, requires_grad: bool) -> Tensor:
+        """Fast constructor for operation outputs: no conversion beyond making sure it is an ndarray."""
+        t = object.__new__(cls)
+        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._ctx = None
+        t._retains_grad = False
+        t.name = None
+        return t
+
+    # --- array-like properties ---------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape (as PyTorch's ``size()``), or its length along ``dim``."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded operation (inputs, parameters)."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> Function | None:
+        """The ``Function`` node that produced this tensor, or None for a leaf."""
+        return self._ctx
+
+    def numpy(self) -> np.ndarray:
+        """The underlying NumPy array (shared, not copied)."""
+        return self.data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self) -> float | int | bool:
+        if self.data.size != 1:
+            raise ValueError(f"item(): only a tensor with one element can become a Python number, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this data but cut from the graph."""
+        return Tensor._wrap(self.data, False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(f"requires_grad_: dtype {self.data.dtype} cannot require gradients; use a float dtype")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> Tensor:
+        """Keep ``.grad`` on this non-leaf tensor after ``backward()`` (used to inspect or draw the graph)."""
+        self._retains_grad = True
+        return self
+
+    def astype(self, dtype: Any) -> Tensor:
+        from numnet.ops.shape import Cast
+
+        return Cast.apply(self, dtype=np.dtype(dtype))
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, precision=4, separator=", ", prefix="tensor(", threshold=50)
+        extra = ""
+        if self.data.dtype != backend.get_default_dtype() and self.data.dtype.kind == "f":
+            extra += f", dtype={self.data.dtype}"
+        if self._ctx is not None:
+            extra += f", grad_fn=<{self._ctx.name}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")
+        return bool(self.data)
+
+    __hash__ = object.__hash__
+
+    def __getstate__(self) -> None:
+        raise TypeError("numnet tensors are not pickled; save models with numnet.save (no pickle, no code)")
+
+    # --- backward ----------------------------------------------------------------------------------------
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Compute the gradient of this tensor with respect to every leaf that requires grad.
+
+        ``grad`` is dL/d(self); it may be omitted for a one-element tensor (it is then 1). The graph is freed
+        afterwards, unless ``retain_graph=True`` (needed to call ``backward`` through it again).
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward(): this tensor does not require grad and has no graph; create the leaves with "
+                "requires_grad=True (nn.Parameter does) and do not compute it under numnet.no_grad()"
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward(): a gradient can be implied only for a one-element output, got shape {self.shape}; "
+                    "reduce it to a scalar (e.g. .sum() or .mean()) or pass grad= of the same shape"
+                )
+            grad = np.ones_like(self.data)
+        else:
+            grad = np.asarray(grad.data if type(grad) is Tensor else grad, dtype=self.data.dtype)
+            if grad.shape != self.shape:
+                raise ValueError(f"backward(): grad has shape {grad.shape} but the tensor has shape {self.shape}")
+        run_backward(self, grad, retain_graph)
+
+    # --- operators (each forwards to a Function in numnet.ops) ------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.Add.apply(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.Add.apply(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.Sub.apply(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.Sub.apply(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.Mul.apply(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.Mul.apply(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.Div.apply(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.Div.apply(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ops.Pow.apply(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ops.Pow.apply(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.MatMul.apply(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _ops.Abs.apply(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.GetItem.apply(self, index=index)
+
+    # Comparisons give boolean tensors and carry no gradient.
+    def __lt__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data < _data(other), False)
+
+    def __le__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data <= _data(other), False)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data > _data(other), False)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return Tensor._wrap(self.data >= _data(other), False)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._wrap(self.data == _data(other), False)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return Tensor._wrap(self.data != _data(other), False)
+
+    # --- methods ---------------------------------------------------------------------------------------
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.Min.apply(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis: int | None = None) -> Tensor:
+        return Tensor._wrap(self.data.argmax(axis=axis), False)
+
+    def argmin(self, axis: int | None = None) -> Tensor:
+        return Tensor._wrap(self.data.argmin(axis=axis), False)
+
+    def any(self) -> bool:
+        return bool(self.data.any())
+
+    def all(self) -> bool:
+        return bool(self.data.all())
+
+    def reshape(self, *shape: Any) -> Tensor:
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops.Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0) -> Tensor:
+        return self.reshape(*self.shape[:start_dim], -1)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _ops.Transpose.apply(self, axes=axes or None)
+
+    @property
+    def T(self) -> Tensor:
+        return _ops.Transpose.apply(self, axes=None)
+
+    def exp(self) -> Tensor:
+        return _ops.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return _ops.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        return _ops.Abs.apply(self)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return _ops.Clip.apply(self, low=min, high=max)
+
+    clamp = clip
+
+    def relu(self) -> Tensor:
+        return _ops.ReLU.apply(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return _ops.LeakyReLU.apply(self, negative_slope=negative_slope)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.Sigmoid.apply(self)
+
+    def tanh(self) -> Tensor:
+        return _ops.Tanh.apply(self)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return _ops.Softmax.apply(self, axis=axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return _ops.LogSoftmax.apply(self, axis=axis)
+
+
+def _data(value: Any) -> Any:
+    return value.data if type(value) is Tensor else value
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The backward engine
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Non-leaf tensors of the graph under ``root``, every tensor after the tensors it was computed from.
+
+    Iterative depth-first search with an explicit stack (a recursive one would hit Python's recursion
+    limit on deep graphs, such as an RNN unrolled over a long sequence).
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in node._ctx.inputs:  # type: ignore[union-attr]
+            if type(parent) is Tensor and parent._ctx is not None and id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``: the backward of NumPy broadcasting.
+
+    An input broadcast along an axis was used once per position on that axis, so its gradient is the sum
+    over that axis (leading axes that broadcasting added, and axes where the input had length 1).
+    """
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad
+
+
+def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
+    """Propagate ``grad`` (dL/d root) through the graph under ``root`` into the leaves' ``.grad``."""
+    if root._ctx is None:  # a leaf: its gradient is the seed itself
+        _accumulate_leaf(root, grad)
+        return
+    order = _topological_order(root)
+    grads: dict[int, np.ndarray] = {id(root): grad}
+    for node in reversed(order):
+        node_grad = grads.pop(id(node), None)
+        ctx = node._ctx
+        if isinstance(ctx, _FreedGraph):
+            raise RuntimeError(
+                f"backward(): the graph through {ctx.name} was already freed by an earlier backward(); "
+                "run the forward pass again, or call backward(retain_graph=True) the first time"
+            )
+        if node_grad is None:  # no gradient reached this node (its consumers did not need one)
+            continue
+        if node._retains_grad:
+            node.grad = node_grad if node.grad is None else node.grad + node_grad
+        input_grads = ctx.backward(node_grad)  # type: ignore[union-attr]
+        if type(input_grads) is not tuple:
+            input_grads = (input_grads,)
+        for parent, parent_grad, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad, strict=True):  # type: ignore[union-attr]
+            if not needed or parent_grad is None:
+                continue
+            if parent_grad.shape != parent.data.shape:
+                parent_grad = unbroadcast(parent_grad, parent.data.shape)
+                if parent_grad.shape != parent.data.shape:
+                    raise RuntimeError(
+                        f"{ctx.name}.backward returned a gradient of shape {parent_grad.shape} "  # type: ignore[union-attr]
+                        f"for an input of shape {parent.data.shape}"
+                    )
+            if parent._ctx is None:
+                _accumulate_leaf(parent, parent_grad)
+            else:
+                key = id(parent)
+                previous = grads.get(key)
+                # Never accumulate in place: backward formulas may hand the same array to several inputs.
+                grads[key] = parent_grad if previous is None else previous + parent_grad
+        if not retain_graph:
+            node._ctx = _FreedGraph(ctx.name)  # type: ignore[union-attr]
+
+
+def _accumulate_leaf(leaf: Tensor, grad: np.ndarray) -> None:
+    if grad.dtype != leaf.data.dtype:
+        grad = grad.astype(leaf.data.dtype)
+    if leaf.grad is None:
+        # A leaf's .grad is the user's to modify: give it its own writable array, not a view into another.
+        leaf.grad = grad if grad.flags.writeable and grad.base is None else grad.copy()
+    else:
+        leaf.grad = leaf.grad + grad
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Creation helpers
+# ---------------------------------------------------------------------------------------------------------
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Make a tensor (a copy of ``data``), as ``torch.tensor``."""
+    return Tensor(np.array(data.data if type(data) is Tensor else data, dtype=dtype), requires_grad=requires_grad)
+
+
+def _shape(shape: Sequence[Any]) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.zeros(_shape(shape), dtype=dtype or backend.get_default_dtype()), requires_grad=requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(np.ones(_shape(shape), dtype=dtype or backend.get_default_dtype()), requires_grad=requires_grad)
+
+
+def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal draws from numnet's seeded generator."""
+    data = backend.get_rng().standard_normal(_shape(shape)).astype(dtype or backend.get_default_dtype())
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform draws in [0, 1) from numnet's seeded generator."""
+    data = backend.get_rng().random(_shape(shape)).astype(dtype or backend.get_default_dtype())
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def arange(*args: Any, dtype: Any = None) -> Tensor:
+    return Tensor(np.arange(*args, dtype=dtype))
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """Wrap an array without copying it (its dtype is kept)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def iter_graph(root: Tensor) -> Iterator[Tensor]:
+    """Every non-leaf tensor under ``root``, inputs before outputs (for drawing and inspecting the graph)."""
+    if root._ctx is None:
+        return iter(())
+    return iter(_topological_order(root))
+
+
+from numnet import ops as _ops  # noqa: E402  (ops import Tensor and Function from this module)
