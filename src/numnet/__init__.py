@@ -8,6 +8,7 @@ from numnet.backend import (
     set_default_dtype,
     set_num_threads,
 )
+from numnet.gradcheck import GradcheckError, gradcheck, numerical_gradient
 from numnet.ops.api import (
     abs,
     cat,
@@ -45,7 +46,7 @@ from numnet.tensor import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "Tensor", "abs", "arange", "cat", "clamp", "clip", "concatenate", "default_dtype", "enable_grad",
+    "Function", "GradcheckError", "Tensor", "gradcheck", "numerical_gradient", "abs", "arange", "cat", "clamp", "clip", "concatenate", "default_dtype", "enable_grad",
     "exp", "from_numpy", "get_default_dtype", "get_rng", "is_grad_enabled", "leaky_relu", "log", "log_softmax",
     "manual_seed", "no_grad", "ones", "rand", "randn", "relu", "set_default_dtype", "set_num_threads", "sigmoid",
     "softmax", "sqrt", "stack", "step", "tanh", "tensor", "where", "zeros",

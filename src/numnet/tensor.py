@@ -102,10 +102,10 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **kwargs: Any) -> Tensor:
         fn = cls.__new__(cls)
-        needs = tuple(type(t) is Tensor and t.requires_grad for t in inputs) if _grad_enabled else ()
+        needs = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs) if _grad_enabled else ()
         requires_grad = True in needs
         fn.needs_input_grad = needs if requires_grad else (False,) * len(inputs)
-        data = fn.forward(*[t.data if type(t) is Tensor else t for t in inputs], **kwargs)
+        data = fn.forward(*[t.data if isinstance(t, Tensor) else t for t in inputs], **kwargs)
         out = Tensor._wrap(data, requires_grad)
         if requires_grad:
             fn.inputs = inputs
@@ -139,7 +139,7 @@ class _FreedGraph(Function):
 
 
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
-    if type(data) is Tensor:
+    if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
         return np.array(data, dtype=dtype, copy=None)
@@ -310,7 +310,7 @@ class Tensor:
                 )
             grad = np.ones_like(self.data)
         else:
-            grad = np.asarray(grad.data if type(grad) is Tensor else grad, dtype=self.data.dtype)
+            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
             if grad.shape != self.shape:
                 raise ValueError(f"backward(): grad has shape {grad.shape} but the tensor has shape {self.shape}")
         run_backward(self, grad, retain_graph)
@@ -464,7 +464,7 @@ class Tensor:
 
 
 def _data(value: Any) -> Any:
-    return value.data if type(value) is Tensor else value
+    return value.data if isinstance(value, Tensor) else value
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -491,7 +491,7 @@ def _topological_order(root: Tensor) -> list[Tensor]:
         visited.add(id(node))
         stack.append((node, True))
         for parent in node._ctx.inputs:  # type: ignore[union-attr]
-            if type(parent) is Tensor and parent._ctx is not None and id(parent) not in visited:
+            if isinstance(parent, Tensor) and parent._ctx is not None and id(parent) not in visited:
                 stack.append((parent, False))
     return order
 
@@ -571,7 +571,7 @@ def _accumulate_leaf(leaf: Tensor, grad: np.ndarray) -> None:
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """Make a tensor (a copy of ``data``), as ``torch.tensor``."""
-    return Tensor(np.array(data.data if type(data) is Tensor else data, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(np.array(data.data if isinstance(data, Tensor) else data, dtype=dtype), requires_grad=requires_grad)
 
 
 def _shape(shape: Sequence[Any]) -> tuple[int, ...]:

@@ -33,10 +33,10 @@ class Transpose(Function):
 
 def _plain_index(index) -> object:
     """Tensors inside an index become arrays (an index carries no gradient)."""
-    if type(index) is Tensor:
+    if isinstance(index, Tensor):
         return index.data
     if isinstance(index, tuple):
-        return tuple(i.data if type(i) is Tensor else i for i in index)
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
     return index
 
 
