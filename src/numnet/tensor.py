@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -61,14 +60,17 @@ class _GradMode:
         return wrapper
 
 
-def no_grad() -> _GradMode:
-    """``with numnet.no_grad():`` runs operations without recording the graph (inference, weight updates)."""
-    return _GradMode(False)
+def no_grad(func: Callable | None = None) -> Any:
+    """``with numnet.no_grad():`` runs operations without recording the graph (inference, weight updates).
+
+    Also a decorator, with or without the parentheses: ``@numnet.no_grad()`` or ``@numnet.no_grad``.
+    """
+    return _GradMode(False) if func is None else _GradMode(False)(func)
 
 
-def enable_grad() -> _GradMode:
-    """Turn graph recording back on inside a ``no_grad`` block."""
-    return _GradMode(True)
+def enable_grad(func: Callable | None = None) -> Any:
+    """Turn graph recording back on inside a ``no_grad`` block (a context manager or a decorator)."""
+    return _GradMode(True) if func is None else _GradMode(True)(func)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -145,6 +147,8 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         return np.array(data, dtype=dtype, copy=None)
     if isinstance(data, np.ndarray):
         return data
+    if isinstance(data, np.generic):  # a NumPy scalar keeps its dtype, as an array does
+        return np.asarray(data)
     array = np.asarray(data)
     # Python floats arrive as float64; numnet trains in the default dtype unless told otherwise.
     if array.dtype == np.float64:
@@ -157,10 +161,10 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
 class Tensor:
     """An n-dimensional array that records the operations applied to it, so gradients can flow back.
 
-    ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is anything ``np.asarray`` takes. Python floats
-    become the default dtype (float32 unless ``numnet.set_default_dtype`` says otherwise); NumPy arrays keep
-    their dtype. ``.grad`` is a NumPy array of the same shape, filled by ``backward()`` on leaf tensors that
-    require grad (and on others after ``retain_grad()``).
+    ``Tensor(data, requires_grad=False, dtype=None)``: ``data`` is anything ``np.asarray`` takes. Python
+    floats become the default dtype (float32 unless ``numnet.set_default_dtype`` says otherwise); NumPy
+    arrays (and NumPy scalars) keep their dtype. ``.grad`` is a NumPy array of the same shape, filled by
+    ``backward()`` on leaf tensors that require grad (and on others after ``retain_grad()``).
     """
 
     __slots__ = ("__weakref__", "_ctx", "_retains_grad", "data", "grad", "name", "requires_grad")
@@ -237,7 +241,9 @@ class Tensor:
 
     def item(self) -> float | int | bool:
         if self.data.size != 1:
-            raise ValueError(f"item(): only a tensor with one element can become a Python number, got shape {self.shape}")
+            raise ValueError(
+                f"item(): only a tensor with one element can become a Python number, got shape {self.shape}"
+            )
         return self.data.item()
 
     def tolist(self) -> Any:
@@ -249,7 +255,9 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind not in "fc":
-            raise TypeError(f"requires_grad_: dtype {self.data.dtype} cannot require gradients; use a float dtype")
+            raise TypeError(
+                f"requires_grad_: dtype {self.data.dtype} cannot require gradients; use a float dtype"
+            )
         self.requires_grad = requires_grad
         return self
 
@@ -282,13 +290,21 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
+            )
         return bool(self.data)
 
     __hash__ = object.__hash__
 
-    def __getstate__(self) -> None:
-        raise TypeError("numnet tensors are not pickled; save models with numnet.save (no pickle, no code)")
+    def __getstate__(self) -> dict[str, Any]:
+        # Copies and pickles carry the values, never the graph (a copy is a new leaf).
+        return {"data": self.data, "grad": self.grad, "requires_grad": self.requires_grad, "name": self.name}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.data, self.grad = state["data"], state["grad"]
+        self.requires_grad, self.name = state["requires_grad"], state["name"]
+        self._ctx, self._retains_grad = None, False
 
     # --- backward ----------------------------------------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
@@ -305,14 +321,17 @@ class Tensor:
         if grad is None:
             if self.data.size != 1:
                 raise RuntimeError(
-                    f"backward(): a gradient can be implied only for a one-element output, got shape {self.shape}; "
-                    "reduce it to a scalar (e.g. .sum() or .mean()) or pass grad= of the same shape"
+                    "backward(): a gradient can be implied only for a one-element output, got shape "
+                    f"{self.shape}; reduce it to a scalar (e.g. .sum() or .mean()) or pass grad= of the "
+                    "same shape"
                 )
             grad = np.ones_like(self.data)
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
             if grad.shape != self.shape:
-                raise ValueError(f"backward(): grad has shape {grad.shape} but the tensor has shape {self.shape}")
+                raise ValueError(
+                    f"backward(): grad has shape {grad.shape} but the tensor has shape {self.shape}"
+                )
         run_backward(self, grad, retain_graph)
 
     # --- operators (each forwards to a Function in numnet.ops) ------------------------------------------
@@ -503,6 +522,8 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     over that axis (leading axes that broadcasting added, and axes where the input had length 1).
     """
     extra = grad.ndim - len(shape)
+    if extra < 0:  # not a broadcast shape: leave it for the caller's shape check to report
+        return grad
     if extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
@@ -513,8 +534,11 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Propagate ``grad`` (dL/d root) through the graph under ``root`` into the leaves' ``.grad``."""
+    # ids of the arrays that already belong to someone: the caller's seed, and every array stored in a
+    # .grad during this pass (Add hands one array to both inputs; two tensors must not share a .grad).
+    owned = {id(grad)}
     if root._ctx is None:  # a leaf: its gradient is the seed itself
-        _accumulate_leaf(root, grad)
+        _accumulate(root, grad, owned)
         return
     order = _topological_order(root)
     grads: dict[int, np.ndarray] = {id(root): grad}
@@ -529,11 +553,13 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
         if node_grad is None:  # no gradient reached this node (its consumers did not need one)
             continue
         if node._retains_grad:
-            node.grad = node_grad if node.grad is None else node.grad + node_grad
+            _accumulate(node, node_grad, owned)
         input_grads = ctx.backward(node_grad)  # type: ignore[union-attr]
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
-        for parent, parent_grad, needed in zip(ctx.inputs, input_grads, ctx.needs_input_grad, strict=True):  # type: ignore[union-attr]
+        for parent, parent_grad, needed in zip(
+            ctx.inputs, input_grads, ctx.needs_input_grad, strict=True  # type: ignore[union-attr]
+        ):
             if not needed or parent_grad is None:
                 continue
             if parent_grad.shape != parent.data.shape:
@@ -544,7 +570,7 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
                         f"for an input of shape {parent.data.shape}"
                     )
             if parent._ctx is None:
-                _accumulate_leaf(parent, parent_grad)
+                _accumulate(parent, parent_grad, owned)
             else:
                 key = id(parent)
                 previous = grads.get(key)
@@ -554,14 +580,23 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
             node._ctx = _FreedGraph(ctx.name)  # type: ignore[union-attr]
 
 
-def _accumulate_leaf(leaf: Tensor, grad: np.ndarray) -> None:
-    if grad.dtype != leaf.data.dtype:
-        grad = grad.astype(leaf.data.dtype)
-    if leaf.grad is None:
-        # A leaf's .grad is the user's to modify: give it its own writable array, not a view into another.
-        leaf.grad = grad if grad.flags.writeable and grad.base is None else grad.copy()
+def _accumulate(t: Tensor, grad: np.ndarray, owned: set[int]) -> None:
+    """Add ``grad`` into ``t.grad``, in ``t``'s dtype.
+
+    ``.grad`` is the user's to modify in place (optimisers, gradient clipping), so a new ``.grad`` is always
+    an ndarray of its own: never the caller's seed, a view of another array, a read-only broadcast, or an
+    array that another tensor's ``.grad`` already holds (those are copied).
+    """
+    dtype = t.data.dtype
+    if t.grad is not None:
+        t.grad = t.grad + (grad if grad.dtype == dtype else grad.astype(dtype))
     else:
-        leaf.grad = leaf.grad + grad
+        if type(grad) is not np.ndarray or grad.dtype != dtype or grad.base is not None or id(grad) in owned:
+            grad = np.array(grad, dtype=dtype)
+        elif not grad.flags.writeable:
+            grad = grad.copy()
+        owned.add(id(grad))
+        t.grad = grad
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -570,8 +605,12 @@ def _accumulate_leaf(leaf: Tensor, grad: np.ndarray) -> None:
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """Make a tensor (a copy of ``data``), as ``torch.tensor``."""
-    return Tensor(np.array(data.data if isinstance(data, Tensor) else data, dtype=dtype), requires_grad=requires_grad)
+    """Make a tensor (a copy of ``data``), as ``torch.tensor``: the same dtype policy as ``Tensor``."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is None and not isinstance(data, (np.ndarray, np.generic)):
+        return Tensor(np.array(_to_array(data, None)), requires_grad=requires_grad)
+    return Tensor(np.array(data, dtype=dtype), requires_grad=requires_grad)
 
 
 def _shape(shape: Sequence[Any]) -> tuple[int, ...]:
@@ -580,28 +619,36 @@ def _shape(shape: Sequence[Any]) -> tuple[int, ...]:
     return tuple(shape)
 
 
+def _dtype(dtype: Any) -> np.dtype:
+    return backend.get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.zeros(_shape(shape), dtype=dtype or backend.get_default_dtype()), requires_grad=requires_grad)
+    return Tensor(np.zeros(_shape(shape), dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return Tensor(np.ones(_shape(shape), dtype=dtype or backend.get_default_dtype()), requires_grad=requires_grad)
+    return Tensor(np.ones(_shape(shape), dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal draws from numnet's seeded generator."""
-    data = backend.get_rng().standard_normal(_shape(shape)).astype(dtype or backend.get_default_dtype())
+    data = backend.get_rng().standard_normal(_shape(shape)).astype(_dtype(dtype), copy=False)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform draws in [0, 1) from numnet's seeded generator."""
-    data = backend.get_rng().random(_shape(shape)).astype(dtype or backend.get_default_dtype())
+    data = backend.get_rng().random(_shape(shape)).astype(_dtype(dtype), copy=False)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def arange(*args: Any, dtype: Any = None) -> Tensor:
-    return Tensor(np.arange(*args, dtype=dtype))
+    """``np.arange``; integer arguments give int64, float arguments the default dtype (as PyTorch)."""
+    data = np.arange(*args, dtype=dtype)
+    if dtype is None and data.dtype == np.float64:
+        data = data.astype(backend.get_default_dtype(), copy=False)
+    return Tensor(data)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

@@ -1,0 +1,134 @@
+"""Named datasets and data files for the command line, as train / validation / test splits."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from numnet import data
+
+NAMED = ("mnist", "fashion-mnist", "digits", "xor", "moons", "circles", "spirals", "curve", "gender")
+
+
+class DatasetError(ValueError):
+    """A dataset name or file that cannot be used; the message says what to do."""
+
+
+@dataclass
+class Splits:
+    """``train``/``validation``/``test`` as (X float32 (N, D), y) pairs; y int64 labels for classification,
+    float32 (N, k) for regression. ``validation`` or ``test`` may be None."""
+
+    name: str
+    train: tuple[np.ndarray, np.ndarray]
+    validation: tuple[np.ndarray, np.ndarray] | None
+    test: tuple[np.ndarray, np.ndarray] | None
+    task: str  # "classification" or "regression"
+    num_outputs: int
+    feature_names: list[str] | None = None
+
+    @property
+    def in_features(self) -> int:
+        return int(self.train[0].shape[1])
+
+
+def _classification(name: str, train, validation, test, **extra) -> Splits:
+    labels = np.concatenate([s[1] for s in (train, validation, test) if s is not None])
+    return Splits(name, train, validation, test, "classification", int(labels.max()) + 1, **extra)
+
+
+def _split(x: np.ndarray, y: np.ndarray, seed: int, fractions=(0.7, 0.15)) -> tuple:
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_train, n_val = int(fractions[0] * len(x)), int(fractions[1] * len(x))
+    parts = np.split(order, [n_train, n_train + n_val])
+    return tuple((x[p], y[p]) for p in parts)
+
+
+def load_dataset(name: str, seed: int = 0, target: str | None = None, n_samples: int | None = None) -> Splits:
+    """A named dataset (see ``NAMED``) or a CSV/NPZ file path."""
+    key = name.lower()
+    if key in ("mnist", "fashion-mnist"):
+        loader = data.load_mnist if key == "mnist" else data.load_fashion_mnist
+        splits = loader()
+        return _classification(key, splits.train, splits.validation, splits.test)
+    if key == "digits":
+        x, y = data.load_digits()
+        return _classification(key, *_split(x, y, seed))
+    if key == "xor":
+        x, y = data.make_xor()
+        return _classification(key, (x, y), None, (x, y))
+    if key == "gender":
+        gender = data.load_gender()
+        return _classification(key, (gender.data, gender.target), None, (gender.data, gender.target),
+                               feature_names=list(gender.feature_names))
+    if key in ("moons", "circles", "spirals"):
+        maker = {"moons": data.make_moons, "circles": data.make_circles, "spirals": data.make_spirals}[key]
+        x, y = maker(n_samples or 1000, seed=seed)
+        return _classification(key, *_split(x, y, seed))
+    if key == "curve":
+        x, y = data.make_curve(n_samples or 1000, seed=seed)
+        x_test = np.linspace(0, 1, 100, dtype=np.float32).reshape(-1, 1)
+        return Splits(key, (x, y), None, (x_test, data.curve_function(x_test)), "regression", 1)
+    path = Path(name)
+    if path.suffix.lower() in (".csv", ".npz"):
+        return _load_file(path, seed, target)
+    raise DatasetError(
+        f"unknown dataset {name!r}: use one of {', '.join(NAMED)}, or a .csv / .npz file with a target column"
+    )
+
+
+def _load_file(path: Path, seed: int, target: str | None) -> Splits:
+    if not path.is_file():
+        raise DatasetError(f"data file {path} does not exist")
+    if path.suffix.lower() == ".npz":
+        with np.load(path, allow_pickle=False) as archive:
+            keys = set(archive.files)
+            pair = next(((a, b) for a, b in (("X", "y"), ("x", "y"), ("data", "target")) if {a, b} <= keys), None)
+            if pair is None:
+                raise DatasetError(f"{path}: an .npz needs arrays named X and y (has {sorted(keys)})")
+            x, y = archive[pair[0]], archive[pair[1]]
+        feature_names = None
+    else:
+        x, y, feature_names = _read_csv(path, target)
+    x = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
+    if len(x) < 3:
+        raise DatasetError(f"{path}: needs at least 3 rows to split into train/validation/test, has {len(x)}")
+    if not np.all(np.isfinite(x)):
+        raise DatasetError(f"{path}: the features contain NaN or infinite values; clean or impute them first")
+    y = np.asarray(y)
+    integral = y.dtype.kind in "iub" or (y.dtype.kind == "f" and np.all(y == np.round(y)) and len(np.unique(y)) <= 50)
+    if integral:
+        labels = y.astype(np.int64)
+        if labels.min() < 0:
+            raise DatasetError(f"{path}: class labels must be 0, 1, 2, …; found {labels.min()}")
+        train, validation, test = _split(x, labels, seed)
+        return _classification(path.name, train, validation, test, feature_names=feature_names)
+    y = y.astype(np.float32).reshape(len(y), -1)
+    train, validation, test = _split(x, y, seed)
+    return Splits(path.name, train, validation, test, "regression", y.shape[1], feature_names)
+
+
+def _read_csv(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    if len(rows) < 2:
+        raise DatasetError(f"{path}: a CSV needs a header row and at least one data row")
+    header, body = rows[0], rows[1:]
+    column = len(header) - 1 if target is None else _column(header, target, path)
+    try:
+        table = np.array([[float(v) for v in row] for row in body], dtype=np.float64)
+    except ValueError as exc:
+        raise DatasetError(f"{path}: every value must be a number ({exc}); encode text columns first") from None
+    if table.ndim != 2 or table.shape[1] != len(header):
+        raise DatasetError(f"{path}: every row must have {len(header)} values like the header")
+    features = [h for i, h in enumerate(header) if i != column]
+    return np.delete(table, column, axis=1), table[:, column], features
+
+
+def _column(header: list[str], target: str, path: Path) -> int:
+    if target in header:
+        return header.index(target)
+    raise DatasetError(f"{path}: no column named {target!r}; columns are {', '.join(header)}")

@@ -1,0 +1,149 @@
+"""``numnet evaluate``, ``numnet predict`` and ``numnet summary``: commands on a saved model file."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import numnet
+from numnet import data
+from numnet.cli.datasets import load_dataset
+from numnet.cli.errors import CLIError
+from numnet.summary import summary_table
+from numnet.train import evaluate
+
+
+def load_model(path: str) -> tuple[Any, dict[str, Any]]:
+    file = Path(path)
+    if not file.is_file():
+        raise CLIError(f"model file {file} does not exist (numnet train writes one as <out>/model.npz)")
+    try:
+        return numnet.io.load_with_metadata(file)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="a model.npz written by numnet train or numnet.save")
+    parser.add_argument("--dataset", help="dataset to evaluate on (default: the one it was trained on)")
+    parser.add_argument("--split", choices=["train", "validation", "test"], default="test")
+    parser.add_argument("--target", help="CSV: name of the target column")
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    model, meta = load_model(args.model)
+    name = args.dataset or meta.get("dataset")
+    if not name:
+        raise CLIError("this model file does not say which dataset it was trained on; pass --dataset")
+    settings = meta.get("settings", {})
+    splits = load_dataset(name, seed=settings.get("seed", 0), target=args.target or settings.get("target"))
+    split = getattr(splits, args.split)
+    if split is None:
+        raise CLIError(f"dataset {name} has no {args.split} split; use --split train")
+    x, y = split
+    if x.shape[1] != _in_features(model, meta):
+        raise CLIError(f"dataset {name} has {x.shape[1]} features but the model expects {_in_features(model, meta)}")
+    loss_name = meta.get("loss", "cross_entropy")
+    loss_fn = {"cross_entropy": numnet.nn.CrossEntropyLoss, "bce": numnet.nn.BCEWithLogitsLoss}.get(loss_name, numnet.nn.MSELoss)()
+    if loss_name == "bce":
+        y = y.reshape(-1, 1).astype(np.float32)
+    elif loss_name == "mse" and y.dtype.kind in "iu":
+        y = data.one_hot(y, meta.get("num_outputs"))
+    metrics = ["accuracy"] if meta.get("task") == "classification" and loss_name != "mse" else (
+        ["mse", "mae", "r2"] if meta.get("task") == "regression" else [])
+    loader = data.DataLoader(data.TensorDataset(x, y), batch_size=1000)
+    results = evaluate(model, loader, loss_fn, metrics)
+    print(f"{name} {args.split} ({len(x)} samples): " + ", ".join(f"{k} {v:.4f}" for k, v in results.items()))
+    return 0
+
+
+def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="a model.npz written by numnet train or numnet.save")
+    parser.add_argument("input", help="a .csv (with a header row) or .npy file of inputs, one row per sample")
+    parser.add_argument("--output", "-o", help="write predictions here (.csv or .npy); default: print them")
+    parser.add_argument("--proba", action="store_true", help="print class probabilities instead of labels")
+
+
+def read_inputs(path: Path, expected: int) -> np.ndarray:
+    if not path.is_file():
+        raise CLIError(f"input file {path} does not exist")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        try:
+            x = np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise CLIError(f"{path} is not a readable .npy array: {exc}") from None
+    elif suffix == ".csv":
+        with path.open(newline="") as handle:
+            rows = list(csv.reader(handle))
+        if rows and any(_not_number(v) for v in rows[0]):
+            rows = rows[1:]  # header
+        try:
+            x = np.array([[float(v) for v in row] for row in rows if row], dtype=np.float32)
+        except ValueError as exc:
+            raise CLIError(f"{path}: every value must be a number ({exc})") from None
+    else:
+        raise CLIError(f"{path}: inputs must be a .csv or .npy file")
+    x = np.asarray(x, dtype=np.float32)
+    x = x.reshape(1, -1) if x.ndim == 1 else x.reshape(len(x), -1)
+    if x.shape[1] != expected:
+        raise CLIError(f"{path}: rows have {x.shape[1]} values but the model expects {expected} features")
+    return x
+
+
+def _not_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return True
+    return False
+
+
+def _in_features(model: Any, meta: dict[str, Any]) -> int:
+    if "in_features" in meta:
+        return int(meta["in_features"])
+    first = next(iter(model.parameters()))
+    return int(first.shape[1])
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    model, meta = load_model(args.model)
+    x = read_inputs(Path(args.input), _in_features(model, meta))
+    model.eval()
+    with numnet.no_grad():
+        scores = model(numnet.Tensor(x)).data
+    loss_name = meta.get("loss")
+    if meta.get("task") == "classification":
+        if loss_name == "bce":
+            proba = numnet.sigmoid(numnet.Tensor(scores)).data
+            proba = np.concatenate([1 - proba, proba], axis=1)
+        else:
+            proba = numnet.softmax(numnet.Tensor(scores), axis=1).data
+        result = proba if args.proba else proba.argmax(axis=1)
+    else:
+        result = scores
+    if args.output:
+        out = Path(args.output)
+        if out.suffix.lower() == ".npy":
+            np.save(out, result)
+        else:
+            np.savetxt(out, np.atleast_2d(result.T).T, delimiter=",", fmt="%d" if result.dtype.kind == "i" else "%.6g")
+        print(f"wrote {len(result)} predictions to {out}")
+    else:
+        for row in np.atleast_1d(result):
+            print(row if np.ndim(row) == 0 else ",".join(f"{v:.6g}" for v in np.atleast_1d(row)))
+    return 0
+
+
+def add_summary_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="a model.npz written by numnet train or numnet.save")
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    model, meta = load_model(args.model)
+    print(summary_table(model, (_in_features(model, meta),)))
+    return 0
