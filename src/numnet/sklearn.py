@@ -284,7 +284,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each sample."""
-        return self.classes_[self._forward(X).argmax(axis=1)]
+        scores = self._forward(X)  # checks that the model is fitted before classes_ is read
+        return self.classes_[scores.argmax(axis=1)]
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):

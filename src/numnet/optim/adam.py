@@ -1,0 +1,178 @@
+"""Adam and AdamW: adaptive moment estimation, with L2 or decoupled weight decay."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from numnet.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    _check_bool,
+    _check_number,
+    _decayed_grad,
+    _grad_shape_error,
+)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2014), as ``torch.optim.Adam``.
+
+    For each parameter p with gradient g, at step t = 1, 2, ... (PyTorch's documented algorithm; m, v start
+    at 0):
+
+        g     ← −g                               if maximize
+        g     ← g + λ·p                          if weight_decay λ ≠ 0   (Adam: L2 penalty in the gradient)
+        p     ← p·(1 − lr·λ)                     instead, for AdamW      (decoupled weight decay)
+        m     ← β₁·m + (1 − β₁)·g                (exp_avg)
+        v     ← β₂·v + (1 − β₂)·g²               (exp_avg_sq)
+        v̂max  ← max(v̂max, v);  use v̂max for v   if amsgrad (max_exp_avg_sq)
+        p     ← p − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)
+
+    Args:
+        params: tensors or parameter groups to optimize.
+        lr: learning rate (default 1e-3).
+        betas: (β₁, β₂), decay rates of the moment estimates (default (0.9, 0.999)).
+        eps: added to the denominator for numerical stability (default 1e-8).
+        weight_decay: λ (default 0); an L2 penalty for Adam, decoupled decay for AdamW.
+        amsgrad: use the AMSGrad variant (the running maximum of v).
+        maximize: maximize the objective instead of minimizing it.
+    """
+
+    #: AdamW sets this: weight decay multiplies the parameter instead of entering the gradient.
+    _decoupled_weight_decay = False
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        maximize: bool = False,
+    ) -> None:
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        _check_number(group, "lr")
+        group["betas"] = _as_betas(group["betas"])
+        for i, beta in enumerate(group["betas"]):
+            _check_number({f"betas[{i}]": beta}, f"betas[{i}]", high=1.0)
+        _check_number(group, "eps")
+        _check_number(group, "weight_decay")
+        _check_bool(group, "amsgrad")
+        _check_bool(group, "maximize")
+
+    def _state_keys(self, group: dict[str, Any]) -> frozenset[str]:
+        keys = {"step", "exp_avg", "exp_avg_sq"}
+        if group["amsgrad"]:
+            keys.add("max_exp_avg_sq")
+        return frozenset(keys)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One Adam update of every parameter that has a gradient; returns ``closure()`` if given."""
+        loss = self._run_closure(closure)
+        name = type(self).__name__
+        decoupled = self._decoupled_weight_decay
+        state = self.state
+        work = self._work
+        for group in self.param_groups:
+            lr = float(group["lr"])
+            beta1, beta2 = (float(b) for b in group["betas"])
+            one_minus_beta1 = 1.0 - beta1
+            one_minus_beta2 = 1.0 - beta2
+            eps = float(group["eps"])
+            weight_decay = float(group["weight_decay"])
+            amsgrad = bool(group["amsgrad"])
+            maximize = bool(group["maximize"])
+            l2 = weight_decay != 0 and not decoupled
+            decay_factor = 1.0 - lr * weight_decay  # AdamW: p ← p·(1 − lr·λ)
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                d = p.data
+                if g.shape != d.shape:
+                    raise _grad_shape_error(name, g, d)
+                s = work.get(p)
+                if s is None or s.shape != d.shape or s.dtype != d.dtype:
+                    s = self._scratch(p, d)
+                st = state.get(p)
+                if st is None:
+                    st = state[p] = {"step": 0, "exp_avg": np.zeros_like(d), "exp_avg_sq": np.zeros_like(d)}
+                    if amsgrad:
+                        st["max_exp_avg_sq"] = np.zeros_like(d)
+                st["step"] = t = st["step"] + 1
+
+                if decoupled and weight_decay != 0:
+                    # p ← p·(1 − lr·λ)   (AdamW, decoupled weight decay)
+                    d *= decay_factor
+                if l2 or maximize:
+                    g = _decayed_grad(g, d, weight_decay if l2 else 0.0, maximize)  # g ← ±g + λ·p (new array)
+
+                # m ← β₁·m + (1 − β₁)·g
+                exp_avg = st["exp_avg"]
+                exp_avg *= beta1
+                np.multiply(g, one_minus_beta1, out=s)
+                exp_avg += s
+                # v ← β₂·v + (1 − β₂)·g²
+                exp_avg_sq = st["exp_avg_sq"]
+                exp_avg_sq *= beta2
+                np.multiply(g, g, out=s)
+                s *= one_minus_beta2
+                exp_avg_sq += s
+                if amsgrad:
+                    # v̂max ← max(v̂max, v)
+                    v = st["max_exp_avg_sq"]
+                    np.maximum(v, exp_avg_sq, out=v)
+                else:
+                    v = exp_avg_sq
+
+                # bias corrections 1 − βᵗ, in Python floats (no float64 array may touch a float32 parameter)
+                step_size = lr / (1.0 - beta1**t)
+                bias_correction2_sqrt = math.sqrt(1.0 - beta2**t)
+                # p ← p − step_size · m / (√v / √(1 − β₂ᵗ) + eps)
+                np.sqrt(v, out=s)
+                s /= bias_correction2_sqrt
+                s += eps
+                np.divide(exp_avg, s, out=s)
+                s *= step_size
+                d -= s
+        return loss
+
+
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter, 2019), as ``torch.optim.AdamW``: Adam with decoupled weight decay.
+
+    The decay multiplies the parameter before the Adam update, p ← p·(1 − lr·λ), instead of adding λ·p to
+    the gradient (where the adaptive denominator would rescale it). Same arguments as ``Adam``, with
+    ``weight_decay`` defaulting to 0.01.
+    """
+
+    _decoupled_weight_decay = True
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                         maximize=maximize)
+
+
+def _as_betas(betas: Any) -> tuple[Any, ...]:
+    """``betas`` as a tuple of two entries (a list after a JSON round trip is accepted)."""
+    if isinstance(betas, (tuple, list)) and len(betas) == 2:
+        return tuple(betas)
+    raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r:.60}")
