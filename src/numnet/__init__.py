@@ -1,5 +1,6 @@
 """numnet: neural networks from scratch in NumPy, with backpropagation you can read, check and trust."""
 
+from numnet import metrics
 from numnet.backend import (
     default_dtype,
     get_default_dtype,
@@ -9,6 +10,7 @@ from numnet.backend import (
     set_num_threads,
 )
 from numnet.gradcheck import GradcheckError, gradcheck, numerical_gradient
+from numnet.io import load, save
 from numnet.ops.api import (
     abs,
     cat,
@@ -50,4 +52,5 @@ __all__ = [
     "exp", "from_numpy", "get_default_dtype", "get_rng", "is_grad_enabled", "leaky_relu", "log", "log_softmax",
     "manual_seed", "no_grad", "ones", "rand", "randn", "relu", "set_default_dtype", "set_num_threads", "sigmoid",
     "softmax", "sqrt", "stack", "step", "tanh", "tensor", "where", "zeros",
+    "load", "metrics", "save",
 ]

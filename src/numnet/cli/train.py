@@ -277,9 +277,9 @@ def _scheduler(settings: dict[str, Any], optimizer: optim.Optimizer, has_validat
 
 
 def _pictures(history: Any, out: Path) -> list[str]:
-    try:
-        from numnet import plot
-    except ImportError:  # matplotlib is an optional extra
+    from numnet import plot
+
+    if not plot.is_available():  # matplotlib is an optional extra: no pictures, everything else written
         return []
     written = []
     for name, figure in plot.training_figures(history).items():

@@ -146,7 +146,8 @@ class Trainer:
         self._call("on_epoch_begin", epoch)
         self.model.train()
         model, loss_fn, optimizer = self.model, self.loss_fn, self.optimizer
-        on_batch_end = [c for c in self.callbacks if type(c).on_batch_end is not Callback.on_batch_end]
+        # only callbacks that do something per batch are called per batch (tiny networks take millions of steps)
+        on_batch_end = [c for c in self.callbacks if getattr(c.on_batch_end, "__func__", None) is not Callback.on_batch_end]
         metric_sums = dict.fromkeys(self.metrics, 0.0)
         total_loss, seen = 0.0, 0
         start = time.perf_counter()
@@ -187,7 +188,7 @@ class Trainer:
     def _diverge(self, value: float, epoch: int) -> None:
         self.diverged = True
         lr = self.optimizer.param_groups[0]["lr"]
-        saved = [c.path for c in self.callbacks if isinstance(c, Checkpoint) and c.last_saved_epoch is not None]
+        saved = [c.path for c in self.callbacks if isinstance(c, Checkpoint) and c.path.exists()]
         where = f" The last good checkpoint is {saved[-1]}." if saved else ""
         raise TrainingDiverged(
             f"training diverged: the loss became {value} at epoch {epoch + 1}, step {self.step + 1}; the step was not "
