@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from numnet.ops.activation import log_softmax_array, sigmoid_array
-from numnet.tensor import Function
+from numnet.tensor import Function, Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -34,9 +34,7 @@ def _check_same_shape(name: str, prediction: np.ndarray, target: np.ndarray) -> 
 
 def _scale(grad: np.ndarray, reduction: str, count: int) -> np.ndarray:
     """The factor from the reduction: g/N for mean, g for sum, g per element for none."""
-    if reduction == "mean":
-        return grad / count
-    return grad if reduction == "sum" else grad
+    return grad / count if reduction == "mean" else grad
 
 
 class MSE(Function):
@@ -70,22 +68,28 @@ class CrossEntropy(Function):
         if target.dtype.kind in "iub":
             if target.shape != (n,):
                 raise ValueError(
-                    f"cross_entropy: integer targets must have shape ({n},) for logits {logits.shape}, got {target.shape}"
+                    f"cross_entropy: integer targets must have shape ({n},) for logits {logits.shape}, "
+                    f"got {target.shape}"
                 )
             if n and (target.min() < 0 or target.max() >= c):
-                raise ValueError(f"cross_entropy: class labels must lie in [0, {c - 1}], got [{target.min()}, {target.max()}]")
+                raise ValueError(
+                    f"cross_entropy: class labels must lie in [0, {c - 1}], "
+                    f"got [{target.min()}, {target.max()}]"
+                )
             probs = np.zeros_like(log_p)
             probs[np.arange(n), target] = 1
         else:
             if target.shape != logits.shape:
                 raise ValueError(
-                    f"cross_entropy: probability targets must have the logits' shape {logits.shape}, got {target.shape}"
+                    f"cross_entropy: probability targets must have the logits' shape {logits.shape}, "
+                    f"got {target.shape}"
                 )
             probs = target.astype(logits.dtype, copy=False)
         if label_smoothing:
             probs = probs * (1 - label_smoothing) + label_smoothing / c
         self.target = probs
         self.log_p = log_p
+        self.label_smoothing = label_smoothing
         # L = −Σ_c t_c · log p_c  per sample
         return _reduce(-(probs * log_p).sum(axis=1), reduction)
 
@@ -97,7 +101,8 @@ class CrossEntropy(Function):
         if self.reduction == "none":
             g = g[:, None]
         dlogits = (p * t.sum(axis=1, keepdims=True) - t) * g
-        dtarget = -(self.log_p * g) if self.needs_input_grad[1] else None
+        # dtarget = −(1 − ε)·log p · g  (smoothing scales the given target by 1 − ε)
+        dtarget = -(self.log_p * (g * (1 - self.label_smoothing))) if self.needs_input_grad[1] else None
         return dlogits, dtarget
 
 
@@ -108,7 +113,19 @@ class NLL(Function):
         _check_reduction("nll_loss", reduction)
         target = np.asarray(target)
         if log_p.ndim != 2 or target.shape != (log_p.shape[0],):
-            raise ValueError(f"nll_loss: expects log-probabilities (N, C) and labels (N,), got {log_p.shape} and {target.shape}")
+            raise ValueError(
+                "nll_loss: expects log-probabilities (N, C) and labels (N,), "
+                f"got {log_p.shape} and {target.shape}"
+            )
+        if target.dtype.kind not in "iu":
+            raise ValueError(
+                f"nll_loss: labels must be integers, got dtype {target.dtype} (use y.astype(np.int64))"
+            )
+        c = log_p.shape[1]
+        if target.size and (target.min() < 0 or target.max() >= c):
+            raise ValueError(
+                f"nll_loss: class labels must lie in [0, {c - 1}], got [{target.min()}, {target.max()}]"
+            )
         self.shape, self.target, self.reduction = log_p.shape, target, reduction
         return _reduce(-log_p[np.arange(len(target)), target], reduction)
 
@@ -151,18 +168,43 @@ class BCE(Function):
 
 
 class BCEWithLogits(Function):
-    """Binary cross-entropy on logits x: L = max(x, 0) − x·t + log(1 + e^−|x|), exact and overflow-free."""
+    """Binary cross-entropy on logits x, overflow-free and without cancellation for any x:
+    L = pw·t·softplus(−x) + (1 − t)·softplus(x),  softplus(±x) = max(±x, 0) + log(1 + e^−|x|)
+    (−log σ(x) = softplus(−x), −log(1 − σ(x)) = softplus(x)). ``pos_weight`` pw weighs the positive term,
+    broadcast against the last axis as in PyTorch; it is a constant (no gradient)."""
 
     def forward(self, x, target, reduction="mean", pos_weight=None):
         _check_reduction("binary_cross_entropy_with_logits", reduction)
         _check_same_shape("binary_cross_entropy_with_logits", x, np.asarray(target))
         self.x, self.t, self.reduction = x, target, reduction
-        loss = np.maximum(x, 0) - x * target + np.log1p(np.exp(-np.abs(x)))
-        return _reduce(loss, reduction)
+        tail = np.log1p(np.exp(-np.abs(x)))
+        softplus_pos = np.maximum(x, 0) + tail  # −log(1 − σ(x))
+        softplus_neg = np.maximum(-x, 0) + tail  # −log σ(x)
+        if pos_weight is None:
+            self.pw = None
+            positive = target
+        else:
+            if isinstance(pos_weight, Tensor):
+                pos_weight = pos_weight.data
+            self.pw = np.asarray(pos_weight, dtype=x.dtype)
+            self.softplus = softplus_pos, softplus_neg
+            positive = self.pw * target
+        return _reduce(positive * softplus_neg + (1 - target) * softplus_pos, reduction)
 
     def backward(self, grad):
-        # dx = (σ(x) − t) · g / N
+        # dx = (σ(x) − t)·g/N;  with pw: dx = (pw·t·(σ(x) − 1) + (1 − t)·σ(x))·g/N
+        # dt = −x·g/N;          with pw: dt = (pw·softplus(−x) − softplus(x))·g/N
         g = _scale(grad, self.reduction, self.x.size)
-        dx = g * (sigmoid_array(self.x) - self.t)
-        dt = -g * self.x if self.needs_input_grad[1] else None
+        x, t, pw = self.x, self.t, self.pw
+        s = sigmoid_array(x)
+        dt = None
+        if pw is None:
+            dx = g * (s - t)
+            if self.needs_input_grad[1]:
+                dt = -g * x
+        else:
+            dx = g * (pw * t * (s - 1) + (1 - t) * s)
+            if self.needs_input_grad[1]:
+                softplus_pos, softplus_neg = self.softplus
+                dt = g * (pw * softplus_neg - softplus_pos)
         return dx, dt

@@ -1,0 +1,123 @@
+"""Containers: ``Sequential`` (a chain of layers) and ``ModuleList`` (a registered list of layers)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from numnet.nn.module import Module
+
+
+def _check_module(owner: str, position: Any, module: Any) -> Module:
+    if not isinstance(module, Module):
+        raise TypeError(
+            f"{owner}: entry {position} is a {type(module).__name__}, not a Module; "
+            "wrap functions in a Module subclass (or use nn.ReLU() etc. rather than F.relu)"
+        )
+    return module
+
+
+def _index(owner: str, index: int, length: int) -> int:
+    if not -length <= index < length:
+        raise IndexError(f"{owner}: index {index} is out of range for {length} modules")
+    return index % length
+
+
+class Sequential(Module):
+    """Layers applied in order: ``Sequential(Linear(2, 3), ReLU(), Linear(3, 1))``.
+
+    Children are named ``"0"``, ``"1"``, … (or by the keys of an ``OrderedDict`` given as the only
+    argument), so parameters are ``0.weight``, ``2.bias``. Indexing gives a layer; slicing gives a
+    ``Sequential`` sharing them.
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, _check_module("Sequential", repr(name), module))
+        else:
+            for position, module in enumerate(modules):
+                self.add_module(str(position), _check_module("Sequential", position, module))
+
+    def forward(self, x: Any) -> Any:
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def append(self, module: Module) -> Sequential:
+        position = len(self._modules)
+        self.add_module(str(position), _check_module("Sequential.append", position, module))
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(items[index]))
+        return items[_index("Sequential", index, len(items))][1]
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (a plain Python list would hide them from
+    ``parameters()`` and ``state_dict()``). Children are named ``"0"``, ``"1"``, …; it has no ``forward``."""
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _reindex(self, modules: list[Module]) -> None:
+        for name in list(self._modules):
+            delattr(self, name)
+        for position, module in enumerate(modules):
+            self.add_module(str(position), module)
+
+    def append(self, module: Module) -> ModuleList:
+        position = len(self._modules)
+        self.add_module(str(position), _check_module("ModuleList.append", position, module))
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
+            raise TypeError("ModuleList.extend expects an iterable of modules; append a single module")
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        modules = list(self._modules.values())
+        modules.insert(index, _check_module("ModuleList.insert", index, module))
+        self._reindex(modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(modules[index])
+        return modules[_index("ModuleList", index, len(modules))]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        position = _index("ModuleList", index, len(self._modules))
+        self.add_module(str(position), _check_module("ModuleList", position, module))
+
+    def __delitem__(self, index: int) -> None:
+        modules = list(self._modules.values())
+        del modules[_index("ModuleList", index, len(modules))]
+        self._reindex(modules)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            "ModuleList has no forward(); iterate over it in your module's forward (or use nn.Sequential)"
+        )
