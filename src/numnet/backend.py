@@ -32,7 +32,9 @@ def set_default_dtype(dtype: Any) -> None:
     try:
         resolved = np.dtype(dtype)
     except TypeError as exc:
-        raise ValueError(f"set_default_dtype: {dtype!r} is not a dtype; use np.float32 or np.float64") from exc
+        raise ValueError(
+            f"set_default_dtype: {dtype!r} is not a dtype; use np.float32 or np.float64"
+        ) from exc
     if resolved not in _FLOAT_DTYPES:
         raise ValueError(f"set_default_dtype: {resolved} is not supported; use np.float32 or np.float64")
     _default_dtype = resolved
@@ -100,5 +102,5 @@ _thread_limiter = None
 
 
 def as_float_array(value: Any, dtype: Any = None) -> np.ndarray:
-    """``value`` as an array of ``dtype`` (default: the default dtype), without a copy when it already is one."""
+    """``value`` as an array of ``dtype`` (default: the default dtype), without a copy if it already is."""
     return np.asarray(value, dtype=_default_dtype if dtype is None else dtype)

@@ -80,26 +80,36 @@ def gradcheck(
         with no_grad():
             return float(np.sum(fn(*inputs).data * weights))
 
-    for x in tensors:
-        x.grad = None
-    out = fn(*inputs)
-    if not out.requires_grad:
-        raise GradcheckError("gradcheck: the output does not depend on any input that requires grad")
-    out.backward(weights)
+    saved = {id(x): x.grad for x in tensors}  # the caller's .grad, put back afterwards
+    try:
+        for x in tensors:
+            x.grad = None
+        out = fn(*inputs)
+        if not out.requires_grad:
+            raise GradcheckError("gradcheck: the output does not depend on any input that requires grad")
+        out.backward(weights)
+        analytic_grads = {id(x): np.zeros_like(x.data) if x.grad is None else x.grad for x in tensors}
+    finally:
+        for x in tensors:
+            x.grad = saved[id(x)]
 
     for position, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue
-        analytic = np.zeros_like(x.data) if x.grad is None else x.grad
+        analytic = analytic_grads[id(x)]
         numeric = numerical_gradient(lambda _: objective(), x.data, h=eps)
         error = np.abs(analytic - numeric)
         bound = atol + rtol * np.abs(numeric)
-        if np.any(error > bound) or not np.all(np.isfinite(analytic)):
-            worst = np.unravel_index(np.argmax(error - bound), error.shape) if error.ndim else ()
+        # NaN compares False: a NaN on either side must fail, not pass unnoticed
+        bad = ~(error <= bound)
+        if np.any(bad):
+            excess = np.where(bad, np.nan_to_num(error - bound, nan=np.inf), -np.inf)
+            worst = np.unravel_index(np.argmax(excess), excess.shape)
             rel = error[worst] / max(np.abs(numeric[worst]), 1e-12)
+            index = tuple(int(i) for i in worst)
             raise GradcheckError(
-                f"gradcheck: gradient of input {position} (shape {x.shape}) is wrong at index {tuple(int(i) for i in worst)}: "
-                f"analytic {analytic[worst]:.10g}, numerical {numeric[worst]:.10g}, relative error {rel:.3g} "
-                f"(atol {atol}, rtol {rtol})"
+                f"gradcheck: gradient of input {position} (shape {x.shape}) is wrong at index {index}: "
+                f"analytic {analytic[worst]:.10g}, numerical {numeric[worst]:.10g}, "
+                f"relative error {rel:.3g} (atol {atol}, rtol {rtol})"
             )
     return True

@@ -11,8 +11,8 @@ from numnet.ops.regularization import Dropout
 from numnet.ops.shape import Cast, Concatenate, GetItem, Reshape, Stack, Transpose
 
 __all__ = [
-    "BCE", "MSE", "NLL", "Abs", "Add", "BCEWithLogits", "BatchNorm", "Cast", "Clip", "Concatenate", "CrossEntropy",
-    "Div", "Dropout", "Exp", "GetItem", "LeakyReLU", "Linear", "Log", "LogSoftmax", "MatMul", "Max", "Mean", "Min",
-    "Mul", "Neg", "Pow", "ReLU", "Reshape", "Sigmoid", "Softmax", "Sqrt", "Stack", "Step", "Sub", "Sum", "Tanh",
-    "Transpose", "Where",
+    "BCE", "MSE", "NLL", "Abs", "Add", "BCEWithLogits", "BatchNorm", "Cast", "Clip", "Concatenate",
+    "CrossEntropy", "Div", "Dropout", "Exp", "GetItem", "LeakyReLU", "Linear", "Log", "LogSoftmax", "MatMul",
+    "Max", "Mean", "Min", "Mul", "Neg", "Pow", "ReLU", "Reshape", "Sigmoid", "Softmax", "Sqrt", "Stack",
+    "Step", "Sub", "Sum", "Tanh", "Transpose", "Where",
 ]

@@ -32,7 +32,7 @@ class LeakyReLU(Function):
 def sigmoid_array(x: np.ndarray) -> np.ndarray:
     """σ(x) = 1 / (1 + e⁻ˣ), without overflow warnings for very negative x (e⁻ˣ = inf gives σ = 0, exact)."""
     with np.errstate(over="ignore"):
-        out = np.exp(-x)
+        out = np.asarray(np.exp(-x))  # asarray: a 0-d input gives a NumPy scalar, which cannot take out=
     out += 1
     return np.reciprocal(out, out=out)
 
@@ -62,7 +62,7 @@ class Tanh(Function):
 def softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """softmax(x)ᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x): shifting by the max cannot change the result but
     keeps every exponent ≤ 0, so nothing overflows."""
-    shifted = x - x.max(axis=axis, keepdims=True)
+    shifted = np.asarray(x - x.max(axis=axis, keepdims=True))  # an array even for 0-d x, for out=
     out = np.exp(shifted, out=shifted)
     out /= out.sum(axis=axis, keepdims=True)
     return out

@@ -32,7 +32,10 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """``a`` where ``condition`` holds, else ``b`` (gradients flow to ``a`` and ``b``, not to the condition)."""
+    """``a`` where ``condition`` holds, else ``b``.
+
+    Gradients flow to ``a`` and ``b``, not to the condition.
+    """
     if isinstance(condition, Tensor):
         condition = condition.data
     return Where.apply(condition, a, b)
@@ -50,11 +53,11 @@ def sqrt(x: Tensor) -> Tensor:
     return Sqrt.apply(x)
 
 
-def abs(x: Tensor) -> Tensor:  # noqa: A001 - mirrors numpy.abs / torch.abs
+def abs(x: Tensor) -> Tensor:  # mirrors numpy.abs / torch.abs
     return Abs.apply(x)
 
 
-def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+def clip(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     return Clip.apply(x, low=min, high=max)
 
 

@@ -61,30 +61,54 @@ class Neg(Function):
         return -grad
 
 
+def _as_operand(value):
+    """Lists become arrays (backward formulas do arithmetic on them); Python numbers stay as they are, so
+    that they keep the tensor's dtype (NumPy treats a Python float as weak, a NumPy float64 as float64)."""
+    return np.asarray(value) if isinstance(value, (list, tuple)) else value
+
+
 class Pow(Function):
     def forward(self, a, b):
-        self.a, self.b = a, b
-        self.out = np.power(a, b)
+        self.a, self.b = _as_operand(a), _as_operand(b)
+        self.out = np.power(self.a, self.b)
         return self.out
 
     def backward(self, grad):
         # z = aᵇ  →  da = g·b·aᵇ⁻¹, db = g·aᵇ·ln a
+        # (as PyTorch: da = 0 where b = 0, even at a = 0; db = 0 where a = 0 and b ≥ 0, since aᵇ is then
+        # constant in b from the right)
         a, b = self.a, self.b
-        da = grad * b * np.power(a, b - 1) if self.needs_input_grad[0] else None
-        db = grad * self.out * np.log(a) if self.needs_input_grad[1] else None
+        da = db = None
+        if self.needs_input_grad[0]:
+            if np.ndim(b) == 0 and b == 0:
+                da = np.zeros_like(grad)
+            else:
+                da = grad * b * np.power(a, b - 1)
+        if self.needs_input_grad[1]:
+            a = np.asarray(a, dtype=self.out.dtype)  # ln of a Python base in the output's dtype, not float64
+            with np.errstate(divide="ignore", invalid="ignore"):
+                db = grad * np.where((a == 0) & (np.asarray(b) >= 0), 0, self.out * np.log(a))
         return da, db
 
 
 def _check_matmul(a: np.ndarray, b: np.ndarray) -> None:
+    """Called only after np.matmul failed: raise a ValueError that names both shapes and what is wrong."""
     a_shape, b_shape = np.shape(a), np.shape(b)
     if len(a_shape) == 0 or len(b_shape) == 0:
-        raise ValueError(f"matmul (@): both operands need at least one dimension, got shapes {a_shape} and {b_shape}")
+        raise ValueError(
+            f"matmul (@): both operands need at least one dimension, got shapes {a_shape} and {b_shape}"
+        )
     inner_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
+    which = "first" if len(b_shape) == 1 else "second-to-last"
     if a_shape[-1] != inner_b:
         raise ValueError(
             f"matmul (@): shapes {a_shape} and {b_shape} do not align: the last dimension of the left "
-            f"({a_shape[-1]}) must equal the {'first' if len(b_shape) == 1 else 'second-to-last'} of the right ({inner_b})"
+            f"({a_shape[-1]}) must equal the {which} of the right ({inner_b})"
         )
+    raise ValueError(
+        f"matmul (@): the batch dimensions of shapes {a_shape} and {b_shape} do not broadcast "
+        f"({a_shape[:-2]} against {b_shape[:-2]})"
+    )
 
 
 class MatMul(Function):
@@ -92,9 +116,9 @@ class MatMul(Function):
         try:
             out = np.matmul(a, b)
         except ValueError:
-            _check_matmul(a, b)
+            _check_matmul(a, b)  # always raises, with both shapes
             raise
-        self.a, self.b = a, b
+        self.a, self.b = np.asarray(a), np.asarray(b)  # a constant operand may be a list
         return out
 
     def backward(self, grad):

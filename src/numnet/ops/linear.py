@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from numnet.tensor import Function
 
 
@@ -12,9 +10,10 @@ class Linear(Function):
 
     def forward(self, x, weight, bias=None):
         if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            features = x.shape[-1] if x.ndim else "no"
             raise ValueError(
-                f"linear: input of shape {x.shape} has {x.shape[-1] if x.ndim else 'no'} features in its last "
-                f"dimension, but the weight {weight.shape} expects {weight.shape[1]}"
+                f"linear: input of shape {x.shape} has {features} features in its last dimension, "
+                f"but the weight {weight.shape} expects {weight.shape[1]}"
             )
         self.x, self.weight, self.has_bias = x, weight, bias is not None
         out = x @ weight.T  # BLAS reads Wᵀ through its strides: no copy
@@ -32,4 +31,5 @@ class Linear(Function):
             dw = g2.T @ x.reshape(-1, x.shape[-1])  # dW = Gᵀ·X
         if self.has_bias and self.needs_input_grad[2]:
             db = g2.sum(axis=0)  # db = Σₙ G
-        return dx, dw, db
+        # one gradient per input: apply(x, weight) without a bias has two
+        return (dx, dw, db)[: len(self.needs_input_grad)]

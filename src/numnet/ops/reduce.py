@@ -8,18 +8,27 @@ from numnet.tensor import Function
 
 
 def _normalize_axis(axis, ndim: int) -> tuple[int, ...]:
+    """``axis`` (None, an int or a tuple of ints, negatives allowed) as sorted non-negative axes.
+
+    A 0-d tensor accepts axis 0 or -1 (as PyTorch) and has nothing to reduce: ().
+    """
     if axis is None:
         return tuple(range(ndim))
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     try:
-        return tuple(sorted(_one_axis(a, ndim) for a in axes))
+        normalized = tuple(sorted(_one_axis(a, ndim) for a in axes))
     except TypeError as exc:
         raise TypeError(f"axis must be an int, a tuple of ints or None, got {axis!r}") from exc
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"axis {axis!r} repeats an axis")
+    return normalized if ndim else ()
 
 
 def _one_axis(a, ndim: int) -> int:
+    if isinstance(a, (float, bool, np.floating)):
+        raise TypeError(f"axis {a!r} is not an int")
     a = int(a)
-    if not -ndim <= a < max(ndim, 1):
+    if not -max(ndim, 1) <= a < max(ndim, 1):
         raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimension(s)")
     return a % max(ndim, 1)
 
@@ -73,7 +82,8 @@ class _Extreme(Function):
         # dx = g where x equals the extreme (shared among ties), 0 elsewhere
         mask = self.x == self.out
         count = mask.sum(axis=self.axes, keepdims=True)
-        return mask * (_expand_to_input(grad, self.axes, self.keepdims) / count).astype(self.x.dtype, copy=False)
+        share = (_expand_to_input(grad, self.axes, self.keepdims) / count).astype(self.x.dtype, copy=False)
+        return mask * share
 
 
 class Max(_Extreme):

@@ -13,7 +13,8 @@ class Dropout(Function):
     def forward(self, x, p=0.5):
         if not 0 <= p < 1:
             raise ValueError(f"dropout: p must be in [0, 1), got {p}")
-        keep = backend.get_rng().random(x.shape, dtype=np.float32 if x.dtype == np.float32 else np.float64) >= p
+        draw_dtype = np.float32 if x.dtype == np.float32 else np.float64
+        keep = backend.get_rng().random(x.shape, dtype=draw_dtype) >= p  # kept with probability 1 − p
         self.mask = keep.astype(x.dtype) / np.asarray(1 - p, dtype=x.dtype)
         return x * self.mask
 

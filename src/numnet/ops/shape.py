@@ -13,7 +13,9 @@ class Reshape(Function):
         try:
             return x.reshape(shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}") from None
+            raise ValueError(
+                f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}"
+            ) from None
 
     def backward(self, grad):
         return grad.reshape(self.shape)
@@ -21,8 +23,10 @@ class Reshape(Function):
 
 class Transpose(Function):
     def forward(self, x, axes=None):
-        self.axes = axes
-        return np.transpose(x, axes)
+        out = np.transpose(x, axes)  # validates axes
+        # kept non-negative: the inverse permutation is argsort of the permutation, which needs 0..n-1
+        self.axes = None if axes is None else [a % x.ndim for a in axes]
+        return out
 
     def backward(self, grad):
         # the gradient moves back through the inverse permutation
@@ -68,12 +72,13 @@ class GetItem(Function):
 class Concatenate(Function):
     def forward(self, *arrays, axis=0):
         self.axis = axis
-        self.sizes = [a.shape[axis] for a in arrays]
         try:
-            return np.concatenate(arrays, axis=axis)
-        except ValueError as exc:
-            shapes = [a.shape for a in arrays]
+            out = np.concatenate(arrays, axis=axis)
+        except ValueError as exc:  # AxisError is a ValueError too
+            shapes = [np.shape(a) for a in arrays]
             raise ValueError(f"concatenate along axis {axis}: shapes {shapes} do not fit ({exc})") from None
+        self.sizes = [np.shape(a)[axis] for a in arrays]
+        return out
 
     def backward(self, grad):
         # each input gets back its own slice of g
@@ -85,8 +90,9 @@ class Stack(Function):
         self.axis = axis
         try:
             return np.stack(arrays, axis=axis)
-        except ValueError:
-            raise ValueError(f"stack: all shapes must be equal, got {[a.shape for a in arrays]}") from None
+        except ValueError as exc:
+            shapes = [np.shape(a) for a in arrays]
+            raise ValueError(f"stack along axis {axis}: shapes {shapes} ({exc})") from None
 
     def backward(self, grad):
         return tuple(np.moveaxis(grad, self.axis, 0))

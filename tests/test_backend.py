@@ -1,0 +1,99 @@
+"""The dtype policy and the seeded generator (numnet.backend)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import numnet
+from numnet import backend
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_state():
+    dtype = numnet.get_default_dtype()
+    state = backend.get_rng_state()
+    yield
+    numnet.set_default_dtype(dtype)
+    backend.set_rng_state(state)
+
+
+def test_default_dtype_is_float32():
+    assert numnet.get_default_dtype() == np.float32
+    assert backend.as_float_array([1, 2]).dtype == np.float32
+    assert backend.as_float_array([1, 2], dtype=np.float64).dtype == np.float64
+    a = np.zeros(2, dtype=np.float32)
+    assert backend.as_float_array(a) is a  # no copy when it already is one
+    assert backend.xp is np
+
+
+@pytest.mark.parametrize("spelling", [np.float64, "float64", np.dtype("float64"), float])
+def test_set_default_dtype_accepts_float64_spellings(spelling):
+    numnet.set_default_dtype(spelling)
+    assert numnet.get_default_dtype() == np.float64
+    numnet.set_default_dtype(np.float32)
+    assert numnet.get_default_dtype() == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.int64, "int32", bool])
+def test_set_default_dtype_rejects_other_dtypes(dtype):
+    with pytest.raises(ValueError, match=r"is not supported; use np.float32 or np.float64"):
+        numnet.set_default_dtype(dtype)
+    assert numnet.get_default_dtype() == np.float32
+
+
+def test_set_default_dtype_rejects_non_dtypes():
+    with pytest.raises(ValueError, match=r"is not a dtype"):
+        numnet.set_default_dtype(object())
+    with pytest.raises((ValueError, TypeError)):
+        numnet.set_default_dtype("not-a-dtype")
+
+
+def test_default_dtype_context_nests_and_restores_on_error():
+    with numnet.default_dtype(np.float64):
+        assert numnet.get_default_dtype() == np.float64
+        with numnet.default_dtype(np.float32):
+            assert numnet.get_default_dtype() == np.float32
+        assert numnet.get_default_dtype() == np.float64
+    assert numnet.get_default_dtype() == np.float32
+    with pytest.raises(RuntimeError), numnet.default_dtype(np.float64):
+        raise RuntimeError
+    assert numnet.get_default_dtype() == np.float32
+
+
+def test_manual_seed_makes_draws_reproducible():
+    rng = numnet.manual_seed(123)
+    assert rng is numnet.get_rng()
+    a = numnet.get_rng().standard_normal(5)
+    numnet.manual_seed(123)
+    np.testing.assert_array_equal(numnet.get_rng().standard_normal(5), a)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "7", None, True])
+def test_manual_seed_rejects_bad_seeds(seed):
+    with pytest.raises(ValueError, match=r"seed must be a non-negative integer"):
+        numnet.manual_seed(seed)
+
+
+def test_rng_state_round_trips_through_json():
+    numnet.manual_seed(5)
+    state = json.loads(json.dumps(backend.get_rng_state()))
+    a = numnet.randn(4).data
+    backend.set_rng_state(state)
+    np.testing.assert_array_equal(numnet.randn(4).data, a)
+
+
+def test_set_num_threads_validates():
+    for bad in (0, -2, 1.5):
+        with pytest.raises(ValueError, match=r"n must be a positive integer"):
+            numnet.set_num_threads(bad)
+
+
+def test_set_num_threads_limits_blas():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    numnet.set_num_threads(1)
+    blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    assert all(p["num_threads"] == 1 for p in blas)
+    backend._thread_limiter.restore_original_limits()
