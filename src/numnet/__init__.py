@@ -1,6 +1,7 @@
 """numnet: neural networks from scratch in NumPy, with backpropagation you can read, check and trust."""
 
-from numnet import metrics
+# The packages users reach as numnet.nn, numnet.optim, numnet.data (none imports an optional dependency).
+from numnet import data, metrics, nn, optim
 from numnet.backend import (
     default_dtype,
     get_default_dtype,
@@ -48,9 +49,10 @@ from numnet.tensor import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "GradcheckError", "Tensor", "gradcheck", "numerical_gradient", "abs", "arange", "cat", "clamp", "clip", "concatenate", "default_dtype", "enable_grad",
-    "exp", "from_numpy", "get_default_dtype", "get_rng", "is_grad_enabled", "leaky_relu", "log", "log_softmax",
-    "manual_seed", "no_grad", "ones", "rand", "randn", "relu", "set_default_dtype", "set_num_threads", "sigmoid",
-    "softmax", "sqrt", "stack", "step", "tanh", "tensor", "where", "zeros",
-    "load", "metrics", "save",
+    "Function", "GradcheckError", "Tensor", "abs", "arange", "cat", "clamp", "clip", "concatenate",
+    "data", "default_dtype", "enable_grad", "exp", "from_numpy", "get_default_dtype", "get_rng",
+    "gradcheck", "is_grad_enabled", "leaky_relu", "load", "log", "log_softmax", "manual_seed", "metrics",
+    "nn", "no_grad", "numerical_gradient", "ones", "optim", "rand", "randn", "relu", "save",
+    "set_default_dtype", "set_num_threads", "sigmoid", "softmax", "sqrt", "stack", "step", "tanh",
+    "tensor", "where", "zeros",
 ]

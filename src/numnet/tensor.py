@@ -73,6 +73,8 @@ def enable_grad(func: Callable | None = None) -> Any:
     return _GradMode(True) if func is None else _GradMode(True)(func)
 
 
+_new_object = object.__new__
+
 # ---------------------------------------------------------------------------------------------------------
 # Function: one node of the graph
 # ---------------------------------------------------------------------------------------------------------
@@ -103,12 +105,21 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Any, **kwargs: Any) -> Tensor:
-        fn = cls.__new__(cls)
-        needs = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs) if _grad_enabled else ()
-        requires_grad = True in needs
-        fn.needs_input_grad = needs if requires_grad else (False,) * len(inputs)
-        data = fn.forward(*[t.data if isinstance(t, Tensor) else t for t in inputs], **kwargs)
-        out = Tensor._wrap(data, requires_grad)
+        # This runs once per operation: on tiny networks its cost is the cost of training, so it is one
+        # plain loop (measured ~2x faster than comprehensions over the inputs).
+        fn = _new_object(cls)
+        arrays: list[Any] = []
+        needs: list[bool] = []
+        for t in inputs:
+            if isinstance(t, Tensor):
+                arrays.append(t.data)
+                needs.append(t.requires_grad)
+            else:
+                arrays.append(t)
+                needs.append(False)
+        requires_grad = _grad_enabled and True in needs
+        fn.needs_input_grad = tuple(needs) if requires_grad else (False,) * len(needs)
+        out = Tensor._wrap(fn.forward(*arrays, **kwargs), requires_grad)
         if requires_grad:
             fn.inputs = inputs
             out._ctx = fn
@@ -325,7 +336,7 @@ class Tensor:
                     f"{self.shape}; reduce it to a scalar (e.g. .sum() or .mean()) or pass grad= of the "
                     "same shape"
                 )
-            grad = np.ones_like(self.data)
+            grad = np.ones(self.data.shape, dtype=self.data.dtype)
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
             if grad.shape != self.shape:
@@ -438,9 +449,25 @@ class Tensor:
         return self.reshape(*self.shape[:start_dim], -1)
 
     def transpose(self, *axes: Any) -> Tensor:
+        """``transpose(dim0, dim1)`` swaps two dimensions (as PyTorch); ``transpose()`` reverses them all;
+        a full permutation (``transpose((2, 0, 1))`` or three or more dims) reorders them (as NumPy)."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
+        if len(axes) == 2:
+            dim0, dim1 = axes
+            order = list(range(self.data.ndim))
+            try:
+                order[dim0], order[dim1] = order[dim1], order[dim0]
+            except IndexError:
+                raise ValueError(f"transpose: dims ({dim0}, {dim1}) out of range for shape {self.shape}") from None
+            axes = tuple(order)
         return _ops.Transpose.apply(self, axes=axes or None)
+
+    def permute(self, *dims: Any) -> Tensor:
+        """Reorder the dimensions: ``x.permute(2, 0, 1)``."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        return _ops.Transpose.apply(self, axes=dims)
 
     @property
     def T(self) -> Tensor:
@@ -494,24 +521,23 @@ def _data(value: Any) -> Any:
 def _topological_order(root: Tensor) -> list[Tensor]:
     """Non-leaf tensors of the graph under ``root``, every tensor after the tensors it was computed from.
 
-    Iterative depth-first search with an explicit stack (a recursive one would hit Python's recursion
-    limit on deep graphs, such as an RNN unrolled over a long sequence).
+    Iterative depth-first search: each stack entry is a node and an iterator over its inputs, so a node is
+    emitted once all its inputs are (a recursive search would hit Python's recursion limit on deep graphs,
+    such as an RNN unrolled over a long sequence).
     """
     order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    visited = {id(root)}
+    stack = [(root, iter(root._ctx.inputs))]  # type: ignore[union-attr]
     while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in node._ctx.inputs:  # type: ignore[union-attr]
+        node, parents = stack[-1]
+        for parent in parents:
             if isinstance(parent, Tensor) and parent._ctx is not None and id(parent) not in visited:
-                stack.append((parent, False))
+                visited.add(id(parent))
+                stack.append((parent, iter(parent._ctx.inputs)))
+                break
+        else:  # every input of node is done
+            stack.pop()
+            order.append(node)
     return order
 
 
@@ -542,14 +568,15 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
         return
     order = _topological_order(root)
     grads: dict[int, np.ndarray] = {id(root): grad}
+    pop = grads.pop
     for node in reversed(order):
-        node_grad = grads.pop(id(node), None)
         ctx = node._ctx
-        if isinstance(ctx, _FreedGraph):
+        if type(ctx) is _FreedGraph:
             raise RuntimeError(
                 f"backward(): the graph through {ctx.name} was already freed by an earlier backward(); "
                 "run the forward pass again, or call backward(retain_graph=True) the first time"
             )
+        node_grad = pop(id(node), None)
         if node_grad is None:  # no gradient reached this node (its consumers did not need one)
             continue
         if node._retains_grad:
@@ -577,7 +604,18 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
                 # Never accumulate in place: backward formulas may hand the same array to several inputs.
                 grads[key] = parent_grad if previous is None else previous + parent_grad
         if not retain_graph:
-            node._ctx = _FreedGraph(ctx.name)  # type: ignore[union-attr]
+            node._ctx = _freed_marker(type(ctx))
+
+
+_FREED: dict[type, _FreedGraph] = {}
+
+
+def _freed_marker(cls: type) -> _FreedGraph:
+    """One shared marker per operation type: freeing a node costs a dict lookup, not an allocation."""
+    marker = _FREED.get(cls)
+    if marker is None:
+        marker = _FREED[cls] = _FreedGraph(cls.__name__)
+    return marker
 
 
 def _accumulate(t: Tensor, grad: np.ndarray, owned: set[int]) -> None:

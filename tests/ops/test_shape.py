@@ -69,6 +69,15 @@ def test_T(rng, shape):
     check(FAMILY, ".T", lambda t: t.T, lambda t: t.permute(*reversed(range(t.ndim))), x)
 
 
+def test_transpose_of_two_dims_swaps_them_as_pytorch(rng):
+    x = rng.standard_normal((2, 3, 4))
+    check(FAMILY, "transpose", lambda t: t.transpose(0, 2), lambda t: t.transpose(0, 2), x)
+    check(FAMILY, "transpose", lambda t: t.transpose(-1, 1), lambda t: t.transpose(-1, 1), x)
+    check(FAMILY, "transpose", lambda t: t.permute(1, 2, 0), lambda t: t.permute(1, 2, 0), x)
+    m = rng.standard_normal((2, 3))
+    check(FAMILY, "transpose", lambda t: t.transpose(0, 1), lambda t: t.transpose(0, 1), m)
+
+
 def test_transpose_invalid_axes_is_an_error():
     with pytest.raises((ValueError, IndexError)):
         Tensor(np.ones((2, 3))).transpose(0, 2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from numnet.tensor import Function
 
 
@@ -22,14 +24,11 @@ class Linear(Function):
         return out
 
     def backward(self, grad):
-        x, weight = self.x, self.weight
-        g2 = grad.reshape(-1, grad.shape[-1])
-        dx = dw = db = None
-        if self.needs_input_grad[0]:
-            dx = grad @ weight  # dX = G·W
-        if self.needs_input_grad[1]:
-            dw = g2.T @ x.reshape(-1, x.shape[-1])  # dW = Gᵀ·X
-        if self.has_bias and self.needs_input_grad[2]:
-            db = g2.sum(axis=0)  # db = Σₙ G
+        x, weight, need = self.x, self.weight, self.needs_input_grad
+        # Batch dimensions beyond the first fold into it, so each gradient is one matrix product.
+        g2, x2 = (grad, x) if grad.ndim == 2 else (grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1]))
+        dx = grad @ weight if need[0] else None  # dX = G·W
+        dw = g2.T @ x2 if need[1] else None  # dW = Gᵀ·X
+        db = np.add.reduce(g2, axis=0) if self.has_bias and need[2] else None  # db = Σₙ G
         # one gradient per input: apply(x, weight) without a bias has two
-        return (dx, dw, db)[: len(self.needs_input_grad)]
+        return (dx, dw, db)[: len(need)]

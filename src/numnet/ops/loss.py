@@ -12,10 +12,12 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
+    # np.add.reduce rather than .mean()/.sum(): same pairwise summation, without NumPy's Python-level
+    # wrapper, which costs more than the sum itself on the small arrays of per-sample training.
     if reduction == "mean":
-        return loss.mean()
+        return np.add.reduce(loss, axis=None) / loss.size
     if reduction == "sum":
-        return loss.sum()
+        return np.add.reduce(loss, axis=None)
     return loss
 
 
@@ -47,7 +49,11 @@ class MSE(Function):
 
     def backward(self, grad):
         # L = mean((p − t)²)  →  dp = 2(p − t)·g / N, dt = −dp
-        dp = _scale(grad, self.reduction, self.diff.size) * 2 * self.diff
+        if grad.ndim == 0:  # mean or sum: one scale factor, applied in one pass
+            scale = 2.0 * grad.item() / (self.diff.size if self.reduction == "mean" else 1)
+            dp = self.diff * scale  # a Python float keeps the array's dtype (NEP 50)
+        else:
+            dp = 2 * grad * self.diff
         return dp, (-dp if self.needs_input_grad[1] else None)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from numnet.tensor import Function
@@ -55,10 +57,10 @@ class Mean(Function):
     def forward(self, x, axis=None, keepdims=False):
         self.axes = _normalize_axis(axis, x.ndim)
         self.keepdims, self.shape = keepdims, x.shape
-        self.count = int(np.prod([x.shape[a] for a in self.axes])) if self.axes else 1
+        self.count = math.prod(x.shape[a] for a in self.axes)
         if self.count == 0:
             raise ValueError(f"mean of an empty selection (shape {x.shape}, axis {axis})")
-        return np.mean(x, axis=self.axes, keepdims=keepdims)
+        return np.add.reduce(x, axis=self.axes, keepdims=keepdims) / self.count
 
     def backward(self, grad):
         # z = (1/n)·Σ x  →  dx = g / n
