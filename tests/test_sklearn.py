@@ -5,16 +5,18 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from sklearn.datasets import load_digits, make_regression  # noqa: E402
-from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from sklearn.datasets import load_digits, make_regression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from numnet.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
+from numnet.sklearn import MLPClassifier, MLPRegressor
 
 
-@parametrize_with_checks([MLPClassifier(max_iter=50, random_state=0), MLPRegressor(max_iter=50, random_state=0)])
+@parametrize_with_checks(
+    [MLPClassifier(max_iter=50, random_state=0), MLPRegressor(max_iter=50, random_state=0)]
+)
 def test_sklearn_estimator_contract(estimator, check):
     check(estimator)
 
@@ -56,8 +58,14 @@ def test_random_state_makes_fits_reproducible(digits):
 
 def test_early_stopping_records_validation_scores(digits):
     X, y = digits
-    clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=200, early_stopping=True, n_iter_no_change=3, learning_rate_init=0.01,
-                        random_state=0).fit(X, y)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(32,),
+        max_iter=200,
+        early_stopping=True,
+        n_iter_no_change=3,
+        learning_rate_init=0.01,
+        random_state=0,
+    ).fit(X, y)
     assert clf.n_iter_ < 200
     assert len(clf.validation_scores_) == clf.n_iter_
     assert clf.best_validation_score_ == max(clf.validation_scores_) > 0.9
@@ -80,8 +88,12 @@ def test_string_labels_and_pandas_dataframe(digits):
     pd = pytest.importorskip("pandas")
     X, y = digits
     frame = pd.DataFrame(X[:600], columns=[f"px{i}" for i in range(64)])
-    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])[y[:600]]
-    clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=20, learning_rate_init=0.01, random_state=0).fit(frame, names)
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])[
+        y[:600]
+    ]
+    clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=20, learning_rate_init=0.01, random_state=0).fit(
+        frame, names
+    )
     assert list(clf.feature_names_in_) == list(frame.columns)
     assert set(clf.predict(frame)) <= set(names)
     assert clf.score(frame, names) > 0.9
@@ -106,23 +118,34 @@ def test_regressor_single_and_multi_output():
     X, y = make_regression(n_samples=300, n_features=5, n_targets=2, noise=0.1, random_state=0)
     X = StandardScaler().fit_transform(X)
     y = y / y.std(axis=0)
-    reg = MLPRegressor(hidden_layer_sizes=(32,), max_iter=300, learning_rate_init=0.01, random_state=0).fit(X, y)
+    reg = MLPRegressor(hidden_layer_sizes=(32,), max_iter=300, learning_rate_init=0.01, random_state=0).fit(
+        X, y
+    )
     assert reg.predict(X).shape == (300, 2)
     assert reg.score(X, y) > 0.95
-    single = MLPRegressor(hidden_layer_sizes=(32,), max_iter=100, learning_rate_init=0.01, random_state=0).fit(X, y[:, 0])
+    single = MLPRegressor(
+        hidden_layer_sizes=(32,), max_iter=100, learning_rate_init=0.01, random_state=0
+    ).fit(X, y[:, 0])
     assert single.predict(X).shape == (300,)
 
 
 def test_pipeline_gridsearch_and_cross_val_score(digits):
     X, y = digits
     X, y = X[:600], y[:600]
-    pipe = make_pipeline(StandardScaler(), MLPClassifier(max_iter=15, learning_rate_init=0.01, random_state=0))
+    pipe = make_pipeline(
+        StandardScaler(), MLPClassifier(max_iter=15, learning_rate_init=0.01, random_state=0)
+    )
     scores = cross_val_score(pipe, X, y, cv=3)
     assert scores.mean() > 0.85
-    grid = {"mlpclassifier__hidden_layer_sizes": [(16,), (32,)], "mlpclassifier__learning_rate_init": [3e-3, 1e-2]}
+    grid = {
+        "mlpclassifier__hidden_layer_sizes": [(16,), (32,)],
+        "mlpclassifier__learning_rate_init": [3e-3, 1e-2],
+    }
     serial = GridSearchCV(pipe, grid, cv=2, n_jobs=1).fit(X, y)
     parallel = GridSearchCV(pipe, grid, cv=2, n_jobs=2).fit(X, y)
-    np.testing.assert_array_equal(serial.cv_results_["mean_test_score"], parallel.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(
+        serial.cv_results_["mean_test_score"], parallel.cv_results_["mean_test_score"]
+    )
     assert serial.best_params_ == parallel.best_params_
 
 
@@ -134,8 +157,12 @@ def test_gridsearch_on_a_dask_cluster_equals_the_local_run(digits):
     X, y = X[:400], y[:400]
     grid = {"hidden_layer_sizes": [(16,), (32,)], "learning_rate_init": [1e-3, 1e-2]}
     local = GridSearchCV(MLPClassifier(max_iter=10, random_state=0), grid, cv=2, n_jobs=1).fit(X, y)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
-                                  processes=True) as cluster, distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
         with joblib.parallel_config(backend="dask"):
             remote = GridSearchCV(MLPClassifier(max_iter=10, random_state=0), grid, cv=2, n_jobs=2).fit(X, y)
     np.testing.assert_array_equal(local.cv_results_["mean_test_score"], remote.cv_results_["mean_test_score"])

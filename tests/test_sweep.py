@@ -7,8 +7,16 @@ import pytest
 from numnet.cli import main
 from numnet.sweep import parse_grid, run_grid
 
-BASE = {"dataset": "xor", "hidden": "4", "activation": "tanh", "init": "xavier", "epochs": 60, "batch_size": 4,
-        "progress": False, "quiet": True}
+BASE = {
+    "dataset": "xor",
+    "hidden": "4",
+    "activation": "tanh",
+    "init": "xavier",
+    "epochs": 60,
+    "batch_size": 4,
+    "progress": False,
+    "quiet": True,
+}
 
 
 def test_parse_grid_makes_the_product():
@@ -43,9 +51,31 @@ def test_dask_local_cluster_gives_the_same_results(tmp_path):
 
 def test_sweep_command_writes_markdown_and_csv(tmp_path, capsys):
     out = tmp_path / "sweep"
-    code = main(["sweep", "--dataset", "xor", "--hidden", "4", "--activation", "tanh", "--init", "xavier",
-                 "--epochs", "40", "--batch-size", "4", "--grid", "lr=0.1,0.3", "--jobs", "1", "--backend",
-                 "sequential", "--out", str(out)])
+    code = main(
+        [
+            "sweep",
+            "--dataset",
+            "xor",
+            "--hidden",
+            "4",
+            "--activation",
+            "tanh",
+            "--init",
+            "xavier",
+            "--epochs",
+            "40",
+            "--batch-size",
+            "4",
+            "--grid",
+            "lr=0.1,0.3",
+            "--jobs",
+            "1",
+            "--backend",
+            "sequential",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     with (out / "sweep.csv").open() as handle:
         table = list(csv.DictReader(handle))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from numnet import nn
@@ -42,7 +43,7 @@ def mlp(
     if any(size < 1 for size in sizes):
         raise ValueError(f"layer sizes must be positive, got {sizes}")
     layers: list[nn.Module] = []
-    for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for index, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
         linear = nn.Linear(fan_in, fan_out)
         _initialise(linear, init, activation)
         layers.append(linear)

@@ -91,7 +91,9 @@ class _BaseMLP(BaseEstimator):
     def _loss(self) -> nn.Module:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _encode_targets(self, y: np.ndarray, dtype: np.dtype, first: bool, classes: Any = None) -> np.ndarray:  # pragma: no cover
+    def _encode_targets(
+        self, y: np.ndarray, dtype: np.dtype, first: bool, classes: Any = None
+    ) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     # --- validation ------------------------------------------------------------------------------------
@@ -108,7 +110,9 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"learning_rate_init must be > 0, got {self.learning_rate_init}")
         if not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 1:
             raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}")
-        if self.batch_size != "auto" and (not isinstance(self.batch_size, (int, np.integer)) or self.batch_size < 1):
+        if self.batch_size != "auto" and (
+            not isinstance(self.batch_size, (int, np.integer)) or self.batch_size < 1
+        ):
             raise ValueError(f"batch_size must be 'auto' or a positive integer, got {self.batch_size!r}")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
@@ -119,8 +123,15 @@ class _BaseMLP(BaseEstimator):
         return [int(h) for h in hidden]
 
     def _validate(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
-        X, y = validate_data(self, X, y, reset=reset, dtype=[np.float64, np.float32],
-                             multi_output=self._multi_output, y_numeric=not self._is_classifier)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            multi_output=self._multi_output,
+            y_numeric=not self._is_classifier,
+        )
         return X, y
 
     _multi_output = False
@@ -137,7 +148,12 @@ class _BaseMLP(BaseEstimator):
             momentum = self.momentum if self.solver == "momentum" or self.momentum else 0.0
             self.optimizer_ = optim.SGD(params, lr=lr, momentum=momentum, weight_decay=wd)
         else:
-            cls = {"adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}[self.solver]
+            cls = {
+                "adam": optim.Adam,
+                "adamw": optim.AdamW,
+                "rmsprop": optim.RMSprop,
+                "adagrad": optim.Adagrad,
+            }[self.solver]
             self.optimizer_ = cls(params, lr=lr, weight_decay=wd)
         self.loss_curve_: list[float] = []
         self.n_iter_ = 0
@@ -153,23 +169,45 @@ class _BaseMLP(BaseEstimator):
         callbacks: list[Any] = []
         if use_stopping and self.early_stopping:
             order = np.random.default_rng(seed).permutation(len(X))
-            n_val = max(1, int(round(self.validation_fraction * len(X))))
+            n_val = max(1, round(self.validation_fraction * len(X)))
             if len(X) - n_val < 1:
                 raise ValueError(f"early_stopping needs more samples: {len(X)} leave none for training")
             val, train = order[:n_val], order[n_val:]
             val_loader = DataLoader(TensorDataset(X[val], targets[val]), batch_size=1000)
             X, targets = X[train], targets[train]
-            callbacks.append(EarlyStopping(f"val_{self._score_metric}", patience=self.n_iter_no_change,
-                                           min_delta=self.tol, mode="max"))
+            callbacks.append(
+                EarlyStopping(
+                    f"val_{self._score_metric}",
+                    patience=self.n_iter_no_change,
+                    min_delta=self.tol,
+                    mode="max",
+                )
+            )
         elif use_stopping:
-            callbacks.append(EarlyStopping("loss", patience=self.n_iter_no_change, min_delta=self.tol,
-                                           mode="min", restore_best_weights=False))
-        loader = DataLoader(TensorDataset(X, targets), batch_size=self._batch_size(len(X)),
-                            shuffle=self.shuffle, seed=seed)
+            callbacks.append(
+                EarlyStopping(
+                    "loss",
+                    patience=self.n_iter_no_change,
+                    min_delta=self.tol,
+                    mode="min",
+                    restore_best_weights=False,
+                )
+            )
+        loader = DataLoader(
+            TensorDataset(X, targets), batch_size=self._batch_size(len(X)), shuffle=self.shuffle, seed=seed
+        )
         loader.set_epoch(self.n_iter_)
         metrics = [self._score_metric] if val_loader is not None else None
-        trainer = Trainer(self.model_, self._loss(), self.optimizer_, loader, val_loader, metrics,
-                          callbacks, progress=bool(self.verbose))
+        trainer = Trainer(
+            self.model_,
+            self._loss(),
+            self.optimizer_,
+            loader,
+            val_loader,
+            metrics,
+            callbacks,
+            progress=bool(self.verbose),
+        )
         trainer.epoch = self.n_iter_
         history = trainer.fit(self.n_iter_ + epochs)
         self.loss_curve_ += history["loss"]
@@ -258,7 +296,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             encoder = LabelEncoder().fit(y if classes is None else classes)
             if classes is None and len(encoder.classes_) < 2:
                 raise ValueError(
-                    f"MLPClassifier needs samples of at least 2 classes to learn, got 1 class: {encoder.classes_[0]!r}"
+                    f"MLPClassifier needs samples of at least 2 classes to learn, "
+                    f"got 1 class: {encoder.classes_[0]!r}"
                 )
             self.classes_ = encoder.classes_
         unseen = np.setdiff1d(y, self.classes_)

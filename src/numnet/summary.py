@@ -33,12 +33,18 @@ def summary_table(model: Any, input_shape: Sequence[int]) -> str:
     """The table as text, with the totals (parameters and their memory)."""
     rows = layer_rows(model, input_shape)
     header = ("layer", "type", "output shape", "params")
-    body = [(name or "-", kind, "(N, " + ", ".join(map(str, shape[1:])) + ")", f"{count:,}") for name, kind, shape, count in rows]
+    body = [
+        (name or "-", kind, "(N, " + ", ".join(map(str, shape[1:])) + ")", f"{count:,}")
+        for name, kind, shape, count in rows
+    ]
     widths = [max(len(str(r[i])) for r in (header, *body)) for i in range(4)]
-    line = "  ".join("{:<%d}" % w for w in widths[:3]) + "  {:>%d}" % widths[3]
+    line = "  ".join(f"{{:<{w}}}" for w in widths[:3]) + f"  {{:>{widths[3]}}}"
     total = model.num_parameters()
     nbytes = sum(p.data.nbytes for p in model.parameters())
     out = [line.format(*header), "-" * (sum(widths) + 6)]
     out += [line.format(*r) for r in body]
-    out += ["-" * (sum(widths) + 6), f"input (N, {', '.join(map(str, input_shape))}); {total:,} parameters ({nbytes / 1024:.1f} KiB)"]
+    out += [
+        "-" * (sum(widths) + 6),
+        f"input (N, {', '.join(map(str, input_shape))}); {total:,} parameters ({nbytes / 1024:.1f} KiB)",
+    ]
     return "\n".join(out)

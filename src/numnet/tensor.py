@@ -459,7 +459,9 @@ class Tensor:
             try:
                 order[dim0], order[dim1] = order[dim1], order[dim0]
             except IndexError:
-                raise ValueError(f"transpose: dims ({dim0}, {dim1}) out of range for shape {self.shape}") from None
+                raise ValueError(
+                    f"transpose: dims ({dim0}, {dim1}) out of range for shape {self.shape}"
+                ) from None
             axes = tuple(order)
         return _ops.Transpose.apply(self, axes=axes or None)
 
@@ -585,7 +587,10 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         for parent, parent_grad, needed in zip(
-            ctx.inputs, input_grads, ctx.needs_input_grad, strict=True  # type: ignore[union-attr]
+            ctx.inputs,
+            input_grads,
+            ctx.needs_input_grad,
+            strict=True,  # type: ignore[union-attr]
         ):
             if not needed or parent_grad is None:
                 continue

@@ -17,9 +17,30 @@ def run(capsys, *argv):
 @pytest.fixture
 def trained(tmp_path, capsys):
     out = tmp_path / "moons"
-    code, stdout, _ = run(capsys, "train", "--dataset", "moons", "--hidden", "16", "--activation", "relu",
-                          "--init", "he", "--optimizer", "adam", "--lr", "0.02", "--epochs", "15",
-                          "--batch-size", "32", "--out", str(out), "--seed", "1")
+    code, stdout, _ = run(
+        capsys,
+        "train",
+        "--dataset",
+        "moons",
+        "--hidden",
+        "16",
+        "--activation",
+        "relu",
+        "--init",
+        "he",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.02",
+        "--epochs",
+        "15",
+        "--batch-size",
+        "32",
+        "--out",
+        str(out),
+        "--seed",
+        "1",
+    )
     assert code == 0, stdout
     return out, stdout
 
@@ -48,8 +69,13 @@ def test_evaluate_predict_and_summary_use_the_saved_model(trained, tmp_path, cap
     inputs = tmp_path / "points.csv"
     inputs.write_text("x0,x1\n-1.0,0.5\n2.0,0.0\n")
     code, stdout, _ = run(capsys, "predict", str(out / "model.npz"), str(inputs))
-    assert code == 0 and stdout.split() == ["0", "1"]  # far in the upper-left moon, far in the lower-right one
-    code, stdout, _ = run(capsys, "predict", str(out / "model.npz"), str(inputs), "--proba", "-o", str(tmp_path / "p.npy"))
+    assert code == 0 and stdout.split() == [
+        "0",
+        "1",
+    ]  # far in the upper-left moon, far in the lower-right one
+    code, stdout, _ = run(
+        capsys, "predict", str(out / "model.npz"), str(inputs), "--proba", "-o", str(tmp_path / "p.npy")
+    )
     proba = np.load(tmp_path / "p.npy")
     assert proba.shape == (2, 2) and np.allclose(proba.sum(axis=1), 1)
 
@@ -60,9 +86,13 @@ def test_evaluate_predict_and_summary_use_the_saved_model(trained, tmp_path, cap
 
 def test_config_file_sets_values_and_flags_override_it(tmp_path, capsys):
     config = tmp_path / "run.toml"
-    config.write_text('dataset = "xor"\nhidden = [8]\nactivation = "tanh"\nepochs = 300\nlr = 0.5\nbatch-size = 4\n'
-                      'init = "xavier"\nquiet = true\n')
-    code, stdout, _ = run(capsys, "train", "--config", str(config), "--epochs", "400", "--out", str(tmp_path / "x"))
+    config.write_text(
+        'dataset = "xor"\nhidden = [8]\nactivation = "tanh"\nepochs = 300\nlr = 0.5\nbatch-size = 4\n'
+        'init = "xavier"\nquiet = true\n'
+    )
+    code, stdout, _ = run(
+        capsys, "train", "--config", str(config), "--epochs", "400", "--out", str(tmp_path / "x")
+    )
     assert code == 0
     settings = json.loads((tmp_path / "x" / "summary.json").read_text())["settings"]
     assert settings["epochs"] == 400 and settings["hidden"] == "8" and settings["activation"] == "tanh"
@@ -75,9 +105,29 @@ def test_csv_file_with_named_target(tmp_path, capsys):
     label = (x[:, 0] + x[:, 2] > 0).astype(int)
     rows = ["a,label,b,c"] + [f"{a:.4f},{t},{b:.4f},{c:.4f}" for (a, b, c), t in zip(x, label, strict=True)]
     (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
-    code, stdout, err = run(capsys, "train", "--dataset", str(tmp_path / "d.csv"), "--target", "label", "--hidden", "8",
-                            "--activation", "relu", "--optimizer", "adam", "--lr", "0.05", "--epochs", "20",
-                            "--batch-size", "16", "--out", str(tmp_path / "csv"), "--quiet")
+    code, _, err = run(
+        capsys,
+        "train",
+        "--dataset",
+        str(tmp_path / "d.csv"),
+        "--target",
+        "label",
+        "--hidden",
+        "8",
+        "--activation",
+        "relu",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.05",
+        "--epochs",
+        "20",
+        "--batch-size",
+        "16",
+        "--out",
+        str(tmp_path / "csv"),
+        "--quiet",
+    )
     assert code == 0, err
     summary = json.loads((tmp_path / "csv" / "summary.json").read_text())
     assert summary["results"]["test"]["accuracy"] > 0.85
@@ -91,7 +141,10 @@ def test_csv_file_with_named_target(tmp_path, capsys):
         (["train", "--dataset", "xor", "--lr", "-1"], "--lr must be positive"),
         (["train", "--dataset", "xor", "--epochs", "0"], "--epochs must be at least 1"),
         (["train", "--dataset", "missing.csv"], "data file missing.csv does not exist"),
-        (["train", "--dataset", "xor", "--loss", "cross_entropy", "--dataset", "curve"], "needs class labels"),
+        (
+            ["train", "--dataset", "xor", "--loss", "cross_entropy", "--dataset", "curve"],
+            "needs class labels",
+        ),
         (["train", "--config", "nowhere.toml"], "config file nowhere.toml does not exist"),
         (["evaluate", "no-model.npz"], "model file no-model.npz does not exist"),
         (["summary", "README.md"], "model file README.md does not exist"),
@@ -124,8 +177,25 @@ def test_bad_config_key_and_unknown_choice(tmp_path, capsys):
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_diverging_training_exits_1_with_advice(tmp_path, capsys):
-    code, _, err = run(capsys, "train", "--dataset", "curve", "--hidden", "8", "--activation", "relu", "--lr", "1e6",
-                       "--epochs", "5", "--batch-size", "10", "--out", str(tmp_path / "d"), "--quiet")
+    code, _, err = run(
+        capsys,
+        "train",
+        "--dataset",
+        "curve",
+        "--hidden",
+        "8",
+        "--activation",
+        "relu",
+        "--lr",
+        "1e6",
+        "--epochs",
+        "5",
+        "--batch-size",
+        "10",
+        "--out",
+        str(tmp_path / "d"),
+        "--quiet",
+    )
     assert code == 1
     assert "training diverged" in err and "Lower the learning rate" in err
     assert (tmp_path / "d" / "history.json").is_file()

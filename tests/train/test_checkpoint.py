@@ -34,9 +34,22 @@ def test_resume_is_bit_identical(tmp_path, data, loader_seed):
             numnet.manual_seed(interrupt_seed)  # whatever happened in between must not matter
         loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True, seed=loader_seed)
         val = DataLoader(TensorDataset(Xv, yv), batch_size=50)
-        callbacks = [LRScheduler(sched), EarlyStopping("val_loss", patience=100), Checkpoint(tmp_path / "ck.npz")]
-        history = fit(model, nn.CrossEntropyLoss(), opt, loader, epochs, val_loader=val, callbacks=callbacks,
-                      progress=False, resume=resume)
+        callbacks = [
+            LRScheduler(sched),
+            EarlyStopping("val_loss", patience=100),
+            Checkpoint(tmp_path / "ck.npz"),
+        ]
+        history = fit(
+            model,
+            nn.CrossEntropyLoss(),
+            opt,
+            loader,
+            epochs,
+            val_loader=val,
+            callbacks=callbacks,
+            progress=False,
+            resume=resume,
+        )
         return model, opt, history
 
     straight, straight_opt, straight_history = run(6)
@@ -64,8 +77,15 @@ def test_checkpoint_every_n_epochs_and_at_the_end(tmp_path, data):
         original(trainer, epoch)
 
     checkpoint._save = spy
-    fit(model, nn.CrossEntropyLoss(), opt, DataLoader(TensorDataset(X, y), batch_size=50), 5, callbacks=[checkpoint],
-        progress=False)
+    fit(
+        model,
+        nn.CrossEntropyLoss(),
+        opt,
+        DataLoader(TensorDataset(X, y), batch_size=50),
+        5,
+        callbacks=[checkpoint],
+        progress=False,
+    )
     assert saved == [1, 3, 4]  # epochs 2 and 4 (0-based 1, 3), then the final one
 
 
@@ -88,11 +108,27 @@ def test_resume_with_other_callbacks_is_refused(tmp_path, data):
     X, y, _, _ = data
     model, opt, sched = build()
     loader = DataLoader(TensorDataset(X, y), batch_size=50)
-    fit(model, nn.CrossEntropyLoss(), opt, loader, 1, callbacks=[Checkpoint(tmp_path / "ck.npz")], progress=False)
+    fit(
+        model,
+        nn.CrossEntropyLoss(),
+        opt,
+        loader,
+        1,
+        callbacks=[Checkpoint(tmp_path / "ck.npz")],
+        progress=False,
+    )
     model, opt, sched = build()
     with pytest.raises(ValueError, match="same callbacks"):
-        fit(model, nn.CrossEntropyLoss(), opt, loader, 2, progress=False,
-            callbacks=[LRScheduler(sched), Checkpoint(tmp_path / "ck.npz")], resume=tmp_path / "ck.npz")
+        fit(
+            model,
+            nn.CrossEntropyLoss(),
+            opt,
+            loader,
+            2,
+            progress=False,
+            callbacks=[LRScheduler(sched), Checkpoint(tmp_path / "ck.npz")],
+            resume=tmp_path / "ck.npz",
+        )
 
 
 def test_a_model_file_is_not_a_checkpoint(tmp_path):

@@ -32,15 +32,25 @@ def small_net(seed=0, hidden=16):
 
 def loaders(moons, batch_size=32):
     X, y, Xv, yv = moons
-    return (DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=True, seed=0),
-            DataLoader(TensorDataset(Xv, yv), batch_size=100))
+    return (
+        DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=True, seed=0),
+        DataLoader(TensorDataset(Xv, yv), batch_size=100),
+    )
 
 
 def test_fit_learns_and_records_history(moons):
     model = small_net()
     train, val = loaders(moons)
-    history = fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.02), train, epochs=15,
-                  val_loader=val, metrics=["accuracy"], progress=False)
+    history = fit(
+        model,
+        nn.CrossEntropyLoss(),
+        optim.Adam(model.parameters(), lr=0.02),
+        train,
+        epochs=15,
+        val_loader=val,
+        metrics=["accuracy"],
+        progress=False,
+    )
     assert len(history) == 15
     assert history["loss"][-1] < history["loss"][0] / 3
     assert history["val_accuracy"][-1] > 0.95
@@ -72,22 +82,41 @@ def test_metrics_accept_functions_and_reject_unknown_names(moons):
     def error_rate(y_true, scores):
         return float(np.mean(scores.argmax(axis=1) != y_true))
 
-    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), train, 2,
-                  metrics=[error_rate], progress=False)
+    history = fit(
+        model,
+        nn.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), lr=0.1),
+        train,
+        2,
+        metrics=[error_rate],
+        progress=False,
+    )
     assert 0 <= history["error_rate"][-1] <= 1
     with pytest.raises(ValueError, match="unknown metric 'acuracy'"):
-        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), train, 1, metrics=["acuracy"])
+        fit(
+            model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), train, 1, metrics=["acuracy"]
+        )
 
 
 def test_early_stopping_stops_and_restores_best_weights(moons):
     model = small_net()
     train, val = loaders(moons)
     snapshots = []
-    record = LambdaCallback(on_epoch_end=lambda trainer, epoch, logs: snapshots.append(trainer.model.state_dict()))
+    record = LambdaCallback(
+        on_epoch_end=lambda trainer, epoch, logs: snapshots.append(trainer.model.state_dict())
+    )
     # a learning rate this high makes validation loss wander: patience 2 must stop it early
     stopper = EarlyStopping("val_loss", patience=2)
-    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=3.0), train, 50, val_loader=val,
-                  callbacks=[stopper, record], progress=False)
+    history = fit(
+        model,
+        nn.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), lr=3.0),
+        train,
+        50,
+        val_loader=val,
+        callbacks=[stopper, record],
+        progress=False,
+    )
     assert len(history) < 50
     assert stopper.stopped_epoch == len(history) - 1
     best = int(np.argmin(history["val_loss"]))
@@ -99,21 +128,42 @@ def test_early_stopping_stops_and_restores_best_weights(moons):
 def test_early_stopping_names_missing_monitor(moons):
     model = small_net()
     train, _ = loaders(moons)
-    with pytest.raises(KeyError, match="val_loss.*need a val_loader"):
-        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), train, 3,
-            callbacks=[EarlyStopping("val_loss")], progress=False)
+    with pytest.raises(KeyError, match=r"val_loss.*need a val_loader"):
+        fit(
+            model,
+            nn.CrossEntropyLoss(),
+            optim.SGD(model.parameters(), lr=0.1),
+            train,
+            3,
+            callbacks=[EarlyStopping("val_loss")],
+            progress=False,
+        )
 
 
 def test_lr_scheduler_per_epoch_and_per_step(moons):
     model = small_net()
     train, _ = loaders(moons)
     opt = optim.SGD(model.parameters(), lr=1.0)
-    history = fit(model, nn.CrossEntropyLoss(), opt, train, 3,
-                  callbacks=[LRScheduler(optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5))], progress=False)
+    history = fit(
+        model,
+        nn.CrossEntropyLoss(),
+        opt,
+        train,
+        3,
+        callbacks=[LRScheduler(optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5))],
+        progress=False,
+    )
     assert history["lr"] == [1.0, 0.5, 0.25]  # the rate each epoch trained with
     opt = optim.SGD(model.parameters(), lr=1.0)
-    history = fit(model, nn.CrossEntropyLoss(), opt, train, 1, progress=False,
-                  callbacks=[LRScheduler(optim.lr_scheduler.ExponentialLR(opt, gamma=0.9), interval="step")])
+    history = fit(
+        model,
+        nn.CrossEntropyLoss(),
+        opt,
+        train,
+        1,
+        progress=False,
+        callbacks=[LRScheduler(optim.lr_scheduler.ExponentialLR(opt, gamma=0.9), interval="step")],
+    )
     np.testing.assert_allclose(history.step_lr, 0.9 ** np.arange(len(train)))
 
 
@@ -121,9 +171,19 @@ def test_reduce_on_plateau_is_stepped_with_the_monitored_value(moons):
     model = small_net()
     train, val = loaders(moons)
     opt = optim.SGD(model.parameters(), lr=0.1)
-    plateau = optim.lr_scheduler.ReduceLROnPlateau(opt, patience=0, factor=0.5, threshold=10.0, threshold_mode="abs")
-    history = fit(model, nn.CrossEntropyLoss(), opt, train, 3, val_loader=val,
-                  callbacks=[LRScheduler(plateau, monitor="val_loss")], progress=False)
+    plateau = optim.lr_scheduler.ReduceLROnPlateau(
+        opt, patience=0, factor=0.5, threshold=10.0, threshold_mode="abs"
+    )
+    history = fit(
+        model,
+        nn.CrossEntropyLoss(),
+        opt,
+        train,
+        3,
+        val_loader=val,
+        callbacks=[LRScheduler(plateau, monitor="val_loss")],
+        progress=False,
+    )
     # an absolute threshold of 10 means no epoch after the first counts as an improvement
     assert history["lr"] == [0.1, 0.1, 0.05]
 
@@ -140,9 +200,18 @@ def test_non_finite_loss_stops_before_the_bad_step(moons):
         nonlocal before
         before = trainer.model.state_dict()
 
-    with pytest.raises(TrainingDiverged, match=r"loss became nan at epoch 1, step 2.*Lower the learning rate") as info:
-        fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), train, 3,
-            callbacks=[LambdaCallback(on_batch_end=remember)], progress=False)
+    with pytest.raises(
+        TrainingDiverged, match=r"loss became nan at epoch 1, step 2.*Lower the learning rate"
+    ) as info:
+        fit(
+            model,
+            nn.CrossEntropyLoss(),
+            optim.SGD(model.parameters(), lr=0.1),
+            train,
+            3,
+            callbacks=[LambdaCallback(on_batch_end=remember)],
+            progress=False,
+        )
     assert len(info.value.history.step_loss) == 1
     for name, value in model.state_dict().items():  # the NaN step was never applied
         np.testing.assert_array_equal(value, before[name])
@@ -167,8 +236,14 @@ def test_trainer_exposes_state_to_callbacks(moons):
     train, _ = loaders(moons)
     seen = []
     cb = LambdaCallback(on_epoch_begin=lambda trainer, epoch: seen.append((epoch, trainer.step)))
-    trainer = Trainer(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), train, callbacks=[cb],
-                      progress=False)
+    trainer = Trainer(
+        model,
+        nn.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), lr=0.1),
+        train,
+        callbacks=[cb],
+        progress=False,
+    )
     trainer.fit(3)
     assert seen == [(0, 0), (1, len(train)), (2, 2 * len(train))]
     assert trainer.epoch == 3 and not math.isnan(trainer.history.last("loss"))

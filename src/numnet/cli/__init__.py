@@ -29,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_predict_arguments(p)
     p.set_defaults(run=models.run_predict)
 
-    p = commands.add_parser("summary", help="layer table of a saved model: output shapes and parameter counts")
+    p = commands.add_parser(
+        "summary", help="layer table of a saved model: output shapes and parameter counts"
+    )
     models.add_summary_arguments(p)
     p.set_defaults(run=models.run_summary)
 

@@ -62,8 +62,13 @@ def load_dataset(name: str, seed: int = 0, target: str | None = None, n_samples:
         return _classification(key, (x, y), None, (x, y))
     if key == "gender":
         gender = data.load_gender()
-        return _classification(key, (gender.data, gender.target), None, (gender.data, gender.target),
-                               feature_names=list(gender.feature_names))
+        return _classification(
+            key,
+            (gender.data, gender.target),
+            None,
+            (gender.data, gender.target),
+            feature_names=list(gender.feature_names),
+        )
     if key in ("moons", "circles", "spirals"):
         maker = {"moons": data.make_moons, "circles": data.make_circles, "spirals": data.make_spirals}[key]
         x, y = maker(n_samples or 1000, seed=seed)
@@ -86,7 +91,9 @@ def _load_file(path: Path, seed: int, target: str | None) -> Splits:
     if path.suffix.lower() == ".npz":
         with np.load(path, allow_pickle=False) as archive:
             keys = set(archive.files)
-            pair = next(((a, b) for a, b in (("X", "y"), ("x", "y"), ("data", "target")) if {a, b} <= keys), None)
+            pair = next(
+                ((a, b) for a, b in (("X", "y"), ("x", "y"), ("data", "target")) if {a, b} <= keys), None
+            )
             if pair is None:
                 raise DatasetError(f"{path}: an .npz needs arrays named X and y (has {sorted(keys)})")
             x, y = archive[pair[0]], archive[pair[1]]
@@ -99,7 +106,9 @@ def _load_file(path: Path, seed: int, target: str | None) -> Splits:
     if not np.all(np.isfinite(x)):
         raise DatasetError(f"{path}: the features contain NaN or infinite values; clean or impute them first")
     y = np.asarray(y)
-    integral = y.dtype.kind in "iub" or (y.dtype.kind == "f" and np.all(y == np.round(y)) and len(np.unique(y)) <= 50)
+    integral = y.dtype.kind in "iub" or (
+        y.dtype.kind == "f" and np.all(y == np.round(y)) and len(np.unique(y)) <= 50
+    )
     if integral:
         labels = y.astype(np.int64)
         if labels.min() < 0:
@@ -121,7 +130,9 @@ def _read_csv(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray, l
     try:
         table = np.array([[float(v) for v in row] for row in body], dtype=np.float64)
     except ValueError as exc:
-        raise DatasetError(f"{path}: every value must be a number ({exc}); encode text columns first") from None
+        raise DatasetError(
+            f"{path}: every value must be a number ({exc}); encode text columns first"
+        ) from None
     if table.ndim != 2 or table.shape[1] != len(header):
         raise DatasetError(f"{path}: every row must have {len(header)} values like the header")
     features = [h for i, h in enumerate(header) if i != column]

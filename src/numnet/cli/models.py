@@ -46,15 +46,22 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise CLIError(f"dataset {name} has no {args.split} split; use --split train")
     x, y = split
     if x.shape[1] != _in_features(model, meta):
-        raise CLIError(f"dataset {name} has {x.shape[1]} features but the model expects {_in_features(model, meta)}")
+        raise CLIError(
+            f"dataset {name} has {x.shape[1]} features but the model expects {_in_features(model, meta)}"
+        )
     loss_name = meta.get("loss", "cross_entropy")
-    loss_fn = {"cross_entropy": numnet.nn.CrossEntropyLoss, "bce": numnet.nn.BCEWithLogitsLoss}.get(loss_name, numnet.nn.MSELoss)()
+    loss_fn = {"cross_entropy": numnet.nn.CrossEntropyLoss, "bce": numnet.nn.BCEWithLogitsLoss}.get(
+        loss_name, numnet.nn.MSELoss
+    )()
     if loss_name == "bce":
         y = y.reshape(-1, 1).astype(np.float32)
     elif loss_name == "mse" and y.dtype.kind in "iu":
         y = data.one_hot(y, meta.get("num_outputs"))
-    metrics = ["accuracy"] if meta.get("task") == "classification" and loss_name != "mse" else (
-        ["mse", "mae", "r2"] if meta.get("task") == "regression" else [])
+    metrics = (
+        ["accuracy"]
+        if meta.get("task") == "classification" and loss_name != "mse"
+        else (["mse", "mae", "r2"] if meta.get("task") == "regression" else [])
+    )
     loader = data.DataLoader(data.TensorDataset(x, y), batch_size=1000)
     results = evaluate(model, loader, loss_fn, metrics)
     print(f"{name} {args.split} ({len(x)} samples): " + ", ".join(f"{k} {v:.4f}" for k, v in results.items()))
@@ -131,7 +138,12 @@ def run_predict(args: argparse.Namespace) -> int:
         if out.suffix.lower() == ".npy":
             np.save(out, result)
         else:
-            np.savetxt(out, np.atleast_2d(result.T).T, delimiter=",", fmt="%d" if result.dtype.kind == "i" else "%.6g")
+            np.savetxt(
+                out,
+                np.atleast_2d(result.T).T,
+                delimiter=",",
+                fmt="%d" if result.dtype.kind == "i" else "%.6g",
+            )
         print(f"wrote {len(result)} predictions to {out}")
     else:
         for row in np.atleast_1d(result):

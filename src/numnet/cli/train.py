@@ -56,14 +56,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # Every default is None here so that a config file's values can be told apart from flags given.
     add = parser.add_argument
     add("--config", help="JSON or TOML file of settings (keys as the flags' long names); flags override it")
-    add("--dataset", help="mnist (default), fashion-mnist, digits, xor, moons, circles, spirals, curve, gender, or a .csv/.npz file")
+    add(
+        "--dataset",
+        help="mnist (default), fashion-mnist, digits, xor, moons, circles, spirals, curve, gender, "
+        "or a .csv/.npz file",
+    )
     add("--target", help="CSV: name of the target column (default: the last column)")
     add("--samples", type=int, help="number of samples for generated datasets (moons, curve, …)")
     add("--hidden", help="hidden layer sizes, comma-separated (default 50; '' for none)")
     add("--activation", choices=list(ACTIVATIONS), help="hidden activation (default sigmoid)")
-    add("--init", choices=list(INITS), help="weight initialisation (default normal: 0.01·N(0, 1), as the tutorial)")
+    add(
+        "--init",
+        choices=list(INITS),
+        help="weight initialisation (default normal: 0.01·N(0, 1), as the tutorial)",
+    )
     add("--dropout", type=float, help="dropout probability after each hidden layer (default 0)")
-    add("--batchnorm", action=argparse.BooleanOptionalAction, default=None, help="BatchNorm1d after each hidden Linear")
+    add(
+        "--batchnorm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="BatchNorm1d after each hidden Linear",
+    )
     add("--loss", choices=LOSSES, help="default: cross_entropy for classes, mse for regression")
     add("--optimizer", choices=OPTIMIZERS, help="default sgd")
     add("--lr", type=float, help="learning rate (default 0.1)")
@@ -73,8 +86,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--epochs", type=int, help="number of epochs (default 20)")
     add("--seed", type=int, help="seed for weights, shuffling and dropout (default 0)")
     add("--lr-schedule", dest="lr_schedule", choices=SCHEDULERS, help="learning-rate schedule (default none)")
-    add("--patience", type=int, help="early stopping on val_loss after this many epochs without progress (0: off)")
-    add("--checkpoint-every", dest="checkpoint_every", type=int, help="write checkpoint.npz every N epochs (0: off)")
+    add(
+        "--patience",
+        type=int,
+        help="early stopping on val_loss after this many epochs without progress (0: off)",
+    )
+    add(
+        "--checkpoint-every",
+        dest="checkpoint_every",
+        type=int,
+        help="write checkpoint.npz every N epochs (0: off)",
+    )
     add("--resume", help="continue from a checkpoint.npz written by an earlier run with the same settings")
     add("--threads", type=int, help="BLAS threads (default: NumPy's choice)")
     add("--out", help="output folder (default runs/<dataset>-<time>)")
@@ -98,15 +120,21 @@ def read_config(path: Path) -> dict[str, Any]:
         text = path.read_text()
         raw = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise CLIError(f"config file {path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {exc}") from None
+        raise CLIError(
+            f"config file {path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {exc}"
+        ) from None
     if not isinstance(raw, dict):
         raise CLIError(f"config file {path} must hold a table/object of settings")
     settings = {}
     for key, value in raw.items():
         name = key.replace("-", "_")
         if name not in DEFAULTS:
-            raise CLIError(f"config file {path}: unknown setting {key!r}; known: {', '.join(sorted(DEFAULTS))}")
-        settings[name] = ",".join(str(v) for v in value) if name == "hidden" and isinstance(value, list) else value
+            raise CLIError(
+                f"config file {path}: unknown setting {key!r}; known: {', '.join(sorted(DEFAULTS))}"
+            )
+        settings[name] = (
+            ",".join(str(v) for v in value) if name == "hidden" and isinstance(value, list) else value
+        )
     return settings
 
 
@@ -132,13 +160,20 @@ def _check(settings: dict[str, Any]) -> None:
         raise CLIError(f"--epochs must be at least 1, got {settings['epochs']}")
     if not 0 <= settings["dropout"] < 1:
         raise CLIError(f"--dropout must be in [0, 1), got {settings['dropout']}")
-    for name, choices in (("optimizer", OPTIMIZERS), ("loss", LOSSES), ("lr_schedule", SCHEDULERS),
-                          ("activation", tuple(ACTIVATIONS)), ("init", INITS)):
+    for name, choices in (
+        ("optimizer", OPTIMIZERS),
+        ("loss", LOSSES),
+        ("lr_schedule", SCHEDULERS),
+        ("activation", tuple(ACTIVATIONS)),
+        ("init", INITS),
+    ):
         if settings[name] not in choices:
             raise CLIError(f"{name} must be one of {', '.join(choices)}, got {settings[name]!r}")
 
 
-def make_optimizer(name: str, params: Any, lr: float, momentum: float, weight_decay: float) -> optim.Optimizer:
+def make_optimizer(
+    name: str, params: Any, lr: float, momentum: float, weight_decay: float
+) -> optim.Optimizer:
     if name == "sgd":
         return optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
     if name == "momentum":
@@ -152,7 +187,9 @@ def make_loss(name: str, splits: Splits) -> tuple[nn.Module, str]:
         name = "cross_entropy" if splits.task == "classification" else "mse"
     if name == "cross_entropy":
         if splits.task != "classification":
-            raise CLIError("--loss cross_entropy needs class labels, but this dataset's target is continuous; use mse")
+            raise CLIError(
+                "--loss cross_entropy needs class labels, but this dataset's target is continuous; use mse"
+            )
         return nn.CrossEntropyLoss(), name
     if name == "bce":
         if splits.task != "classification" or splits.num_outputs != 2:
@@ -194,21 +231,39 @@ def train_from_settings(settings: dict[str, Any], verbose: bool = False) -> dict
         numnet.set_num_threads(settings["threads"])
     numnet.manual_seed(settings["seed"])
 
-    splits = load_dataset(settings["dataset"], seed=settings["seed"], target=settings["target"], n_samples=settings["samples"])
+    splits = load_dataset(
+        settings["dataset"], seed=settings["seed"], target=settings["target"], n_samples=settings["samples"]
+    )
     loss_fn, loss_name = make_loss(settings["loss"], splits)
     out_features = 1 if loss_name == "bce" else splits.num_outputs
-    model = mlp(splits.in_features, hidden, out_features, settings["activation"], settings["dropout"],
-                settings["batchnorm"], settings["init"])
-    optimizer = make_optimizer(settings["optimizer"], model.parameters(), settings["lr"], settings["momentum"],
-                               settings["weight_decay"])
+    model = mlp(
+        splits.in_features,
+        hidden,
+        out_features,
+        settings["activation"],
+        settings["dropout"],
+        settings["batchnorm"],
+        settings["init"],
+    )
+    optimizer = make_optimizer(
+        settings["optimizer"],
+        model.parameters(),
+        settings["lr"],
+        settings["momentum"],
+        settings["weight_decay"],
+    )
 
     def loader(split: tuple[np.ndarray, np.ndarray] | None, shuffle: bool) -> data.DataLoader | None:
         if split is None:
             return None
         x, y = split
         dataset = data.TensorDataset(x, _targets(y, loss_name, splits.num_outputs))
-        return data.DataLoader(dataset, batch_size=settings["batch_size"] if shuffle else 1000, shuffle=shuffle,
-                               seed=settings["seed"] if shuffle else None)
+        return data.DataLoader(
+            dataset,
+            batch_size=settings["batch_size"] if shuffle else 1000,
+            shuffle=shuffle,
+            seed=settings["seed"] if shuffle else None,
+        )
 
     train_loader = loader(splits.train, shuffle=True)
     val_loader, test_loader = loader(splits.validation, False), loader(splits.test, False)
@@ -226,14 +281,26 @@ def train_from_settings(settings: dict[str, Any], verbose: bool = False) -> dict
     if settings["checkpoint_every"] or settings["resume"]:
         callbacks.append(Checkpoint(out / "checkpoint.npz", every=max(settings["checkpoint_every"], 1)))
 
-    say(f"numnet train: {splits.name} ({len(splits.train[0])} training samples), model {splits.in_features}-"
+    say(
+        f"numnet train: {splits.name} ({len(splits.train[0])} training samples), model {splits.in_features}-"
         f"{'-'.join(map(str, hidden)) + '-' if hidden else ''}{out_features} {settings['activation']}, "
-        f"{settings['optimizer']} lr {settings['lr']}, batch {settings['batch_size']}, {settings['epochs']} epochs")
+        f"{settings['optimizer']} lr {settings['lr']}, batch {settings['batch_size']}, "
+        f"{settings['epochs']} epochs"
+    )
     start = time.perf_counter()
     try:
-        history = fit(model, loss_fn, optimizer, train_loader, settings["epochs"], val_loader=val_loader,
-                      metrics=metrics, callbacks=callbacks, progress=settings["progress"] and verbose,
-                      resume=settings["resume"])
+        history = fit(
+            model,
+            loss_fn,
+            optimizer,
+            train_loader,
+            settings["epochs"],
+            val_loader=val_loader,
+            metrics=metrics,
+            callbacks=callbacks,
+            progress=settings["progress"] and verbose,
+            resume=settings["resume"],
+        )
     except TrainingDiverged as exc:
         exc.history.save(out / "history.json")
         raise CLIError(str(exc), exit_code=1) from None
@@ -245,12 +312,24 @@ def train_from_settings(settings: dict[str, Any], verbose: bool = False) -> dict
     if test_loader is not None:
         results["test"] = evaluate(model, test_loader, loss_fn, metrics)
 
-    metadata = {"dataset": settings["dataset"], "task": splits.task, "loss": loss_name, "in_features": splits.in_features,
-                "num_outputs": splits.num_outputs, "feature_names": splits.feature_names, "settings": settings}
+    metadata = {
+        "dataset": settings["dataset"],
+        "task": splits.task,
+        "loss": loss_name,
+        "in_features": splits.in_features,
+        "num_outputs": splits.num_outputs,
+        "feature_names": splits.feature_names,
+        "settings": settings,
+    }
     numnet.save(model, out / "model.npz", metadata=metadata)
     history.save(out / "history.json")
-    summary = {"settings": settings, "results": results, "train_seconds": round(train_time, 2),
-               "epochs_run": len(history), "parameters": model.num_parameters()}
+    summary = {
+        "settings": settings,
+        "results": results,
+        "train_seconds": round(train_time, 2),
+        "epochs_run": len(history),
+        "parameters": model.num_parameters(),
+    }
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
     pictures = _pictures(history, out)
     (out / "summary.md").write_text(_markdown(summary, pictures))
@@ -293,8 +372,17 @@ def _markdown(summary: dict[str, Any], pictures: list[str]) -> str:
     lines.append("|---" * (1 + len(next(iter(summary["results"].values())))) + "|")
     for split, values in summary["results"].items():
         lines.append(f"| {split} | " + " | ".join(f"{v:.4f}" for v in values.values()) + " |")
-    lines += ["", f"Trained {summary['epochs_run']} epochs in {summary['train_seconds']} s; "
-              f"{summary['parameters']:,} parameters.", "", "## Settings", "", "```json",
-              json.dumps(summary["settings"], indent=1, default=str), "```", ""]
+    lines += [
+        "",
+        f"Trained {summary['epochs_run']} epochs in {summary['train_seconds']} s; "
+        f"{summary['parameters']:,} parameters.",
+        "",
+        "## Settings",
+        "",
+        "```json",
+        json.dumps(summary["settings"], indent=1, default=str),
+        "```",
+        "",
+    ]
     lines += [f"![{p}]({p})" for p in pictures]
     return "\n".join(lines) + "\n"

@@ -26,7 +26,9 @@ class Linear(Function):
     def backward(self, grad):
         x, weight, need = self.x, self.weight, self.needs_input_grad
         # Batch dimensions beyond the first fold into it, so each gradient is one matrix product.
-        g2, x2 = (grad, x) if grad.ndim == 2 else (grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1]))
+        g2, x2 = (
+            (grad, x) if grad.ndim == 2 else (grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1]))
+        )
         dx = grad @ weight if need[0] else None  # dX = G·W
         dw = g2.T @ x2 if need[1] else None  # dW = Gᵀ·X
         db = np.add.reduce(g2, axis=0) if self.has_bias and need[2] else None  # db = Σₙ G

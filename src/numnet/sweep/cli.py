@@ -21,12 +21,23 @@ def register(commands: Any) -> None:
         help="run a grid of settings in parallel and tabulate the results",
         description="Every numnet train flag sets a value shared by all rows; --grid NAME=V1,V2 varies one.",
     )
-    parser.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
-                        help="a setting to vary (repeatable); hidden sizes within one value use '-': hidden=64,256-128")
-    parser.add_argument("--preset", choices=sorted(PRESETS), help="a built-in grid: fit-table is the fit tutorial's ten rows")
+    parser.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2",
+        help="a setting to vary (repeatable); hidden sizes within one value use '-': hidden=64,256-128",
+    )
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS), help="a built-in grid: fit-table is the fit tutorial's ten rows"
+    )
     parser.add_argument("--jobs", type=int, default=2, help="parallel workers (default 2)")
-    parser.add_argument("--backend", default="loky", choices=["loky", "threading", "sequential", "dask"],
-                        help="joblib backend: loky = local processes (default); dask = a Dask cluster")
+    parser.add_argument(
+        "--backend",
+        default="loky",
+        choices=["loky", "threading", "sequential", "dask"],
+        help="joblib backend: loky = local processes (default); dask = a Dask cluster",
+    )
     parser.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786) for --backend dask")
     train.add_arguments(parser)
     parser.set_defaults(run=run_sweep)

@@ -29,8 +29,15 @@ def write_tables(rows: list[dict[str, Any]], out: Path, title: str = "numnet swe
     table = []
     for index, row in enumerate(rows):
         picture = f"{Path(row['out']).name}/{row['picture']}" if row.get("picture") else ""
-        table.append([index, *(row["settings"].get(k) for k in settings), *(row["results"].get(k) for k in results),
-                      row["seconds"], picture])
+        table.append(
+            [
+                index,
+                *(row["settings"].get(k) for k in settings),
+                *(row["results"].get(k) for k in results),
+                row["seconds"],
+                picture,
+            ]
+        )
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / "sweep.csv"
     with csv_path.open("w", newline="") as handle:

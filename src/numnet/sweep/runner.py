@@ -16,7 +16,11 @@ def run_job(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
         from numnet.cli.train import train_from_settings
 
         summary = train_from_settings(settings, verbose=False)
-        results = summary["results"].get("test") or summary["results"].get("validation") or summary["results"]["train"]
+        results = (
+            summary["results"].get("test")
+            or summary["results"].get("validation")
+            or summary["results"]["train"]
+        )
         picture = "loss.png" if "loss.png" in summary["files"] else None
         out = summary["out"]
     elif kind == "fit":
@@ -26,8 +30,13 @@ def run_job(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
         results, picture, out = figures["results"], figures.get("picture"), figures["out"]
     else:
         raise ValueError(f"unknown sweep job {kind!r}")
-    return {"settings": settings, "results": {k: float(v) for k, v in results.items()},
-            "seconds": round(time.perf_counter() - start, 2), "out": out, "picture": picture}
+    return {
+        "settings": settings,
+        "results": {k: float(v) for k, v in results.items()},
+        "seconds": round(time.perf_counter() - start, 2),
+        "out": out,
+        "picture": picture,
+    }
 
 
 @contextlib.contextmanager
@@ -39,7 +48,9 @@ def _dask_backend(scheduler: str | None, workers: int) -> Iterator[None]:
         raise ImportError("the dask backend needs dask.distributed: pip install numnet[dask]") from exc
     cluster = None
     if scheduler is None:  # no cluster named: start one on this machine, loopback only
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        )
         scheduler = cluster.scheduler_address
     client = Client(scheduler)
     try:

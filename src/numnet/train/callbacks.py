@@ -101,7 +101,12 @@ class EarlyStopping(Callback):
             trainer.model.load_state_dict(self.best_weights)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait, "best_weights": self.best_weights}
+        return {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "best_weights": self.best_weights,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
@@ -130,7 +135,10 @@ class LRScheduler(Callback):
             return
         if self.needs_metric:
             if self.monitor not in logs:
-                raise KeyError(f"LRScheduler: ReduceLROnPlateau monitors {self.monitor!r}, not recorded (have {list(logs)})")
+                raise KeyError(
+                    f"LRScheduler: ReduceLROnPlateau monitors {self.monitor!r}, "
+                    f"which is not recorded (have {list(logs)})"
+                )
             self.scheduler.step(logs[self.monitor])
         else:
             self.scheduler.step()
@@ -181,4 +189,3 @@ class EpochLogger(Callback):
                 continue
             parts.append(f"{key} {value:.4g}" if key != "time" else f"{value:.1f}s")
         print("  ".join(parts), file=self.stream or sys.stdout, flush=True)
-

@@ -46,7 +46,10 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint into its nested state dict (model, optimizer, callbacks, loader, rng, epoch…)."""
     saved = load_state(path, kind=FORMAT)
     if saved.get("version", 0) > VERSION:
-        raise ValueError(f"{path}: checkpoint version {saved['version']} is newer than this numnet reads ({VERSION}); upgrade numnet")
+        raise ValueError(
+            f"{path}: checkpoint version {saved['version']} is newer than this numnet reads ({VERSION}); "
+            "upgrade numnet"
+        )
     return saved["state"]
 
 

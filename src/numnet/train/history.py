@@ -57,7 +57,11 @@ class History:
         return index, values[index]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"epochs": [dict(r) for r in self.epochs], "step_loss": list(self.step_loss), "step_lr": list(self.step_lr)}
+        return {
+            "epochs": [dict(r) for r in self.epochs],
+            "step_loss": list(self.step_loss),
+            "step_lr": list(self.step_lr),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:

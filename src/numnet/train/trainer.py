@@ -40,7 +40,9 @@ def resolve_metrics(metrics: Iterable[str | MetricFn] | None) -> dict[str, Metri
     for metric in metrics or ():
         if isinstance(metric, str):
             if metric not in METRICS:
-                raise ValueError(f"unknown metric {metric!r}; choose from {sorted(METRICS)} or pass a function")
+                raise ValueError(
+                    f"unknown metric {metric!r}; choose from {sorted(METRICS)} or pass a function"
+                )
             resolved[metric] = METRICS[metric]
         elif callable(metric):
             resolved[getattr(metric, "__name__", "metric")] = metric
@@ -146,8 +148,12 @@ class Trainer:
         self._call("on_epoch_begin", epoch)
         self.model.train()
         model, loss_fn, optimizer = self.model, self.loss_fn, self.optimizer
-        # only callbacks that do something per batch are called per batch (tiny networks take millions of steps)
-        on_batch_end = [c for c in self.callbacks if getattr(c.on_batch_end, "__func__", None) is not Callback.on_batch_end]
+        # only callbacks that do something per batch are called per batch (tiny nets take millions of steps)
+        on_batch_end = [
+            c
+            for c in self.callbacks
+            if getattr(c.on_batch_end, "__func__", None) is not Callback.on_batch_end
+        ]
         metric_sums = dict.fromkeys(self.metrics, 0.0)
         total_loss, seen = 0.0, 0
         start = time.perf_counter()
@@ -176,7 +182,10 @@ class Trainer:
         finally:
             bar.close()
         if seen == 0:
-            raise ValueError("fit: the training loader yielded no batches (empty dataset, or drop_last with too few samples)")
+            raise ValueError(
+                "fit: the training loader yielded no batches "
+                "(empty dataset, or drop_last with too few samples)"
+            )
         logs = {"loss": total_loss / seen}
         logs.update({name: s / seen for name, s in metric_sums.items()})
         if self.val_loader is not None:
@@ -191,8 +200,9 @@ class Trainer:
         saved = [c.path for c in self.callbacks if isinstance(c, Checkpoint) and c.path.exists()]
         where = f" The last good checkpoint is {saved[-1]}." if saved else ""
         raise TrainingDiverged(
-            f"training diverged: the loss became {value} at epoch {epoch + 1}, step {self.step + 1}; the step was not "
-            f"applied. Lower the learning rate (it is {lr:g}; try {lr / 10:g}) or check the inputs for NaN/inf.{where}",
+            f"training diverged: the loss became {value} at epoch {epoch + 1}, step {self.step + 1}; "
+            f"the step was not applied. Lower the learning rate (it is {lr:g}; try {lr / 10:g}) "
+            f"or check the inputs for NaN/inf.{where}",
             self.history,
         )
 
