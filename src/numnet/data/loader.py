@@ -147,7 +147,8 @@ class _LoaderIterator:
             else:
                 index = self._order[start:stop]
             if loader.as_tensor:
-                return tuple([Tensor(a[index]) for a in self._arrays])
+                # the arrays were validated once by the dataset: wrap the batch without re-checking it
+                return tuple([Tensor._wrap(a[index], False) for a in self._arrays])
             return tuple([a[index] for a in self._arrays])
         dataset = loader.dataset
         if self._order is None:
