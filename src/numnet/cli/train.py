@@ -18,12 +18,14 @@ from numnet.cli.errors import CLIError
 from numnet.models import ACTIVATIONS, INITS, mlp
 from numnet.train import Checkpoint, EarlyStopping, EpochLogger, LRScheduler, TrainingDiverged, evaluate, fit
 
-# The defaults train the tutorials' MNIST network (Deep Learning from Scratch, TwoLayerNet): 784-50-10 with a
-# sigmoid hidden layer, weights 0.01·N(0, 1), zero biases, SGD lr 0.1, mini-batches of 100.
+# The defaults train the tutorials' MNIST network, the back-propagation TwoLayerNet of "Deep Learning from
+# Scratch" (chapter 5): 784-50-10 with a ReLU hidden layer, weights 0.01·N(0, 1), zero biases, softmax +
+# cross-entropy, SGD lr 0.1, mini-batches of 100. The book trains 10,000 iterations (20 epochs) and reports
+# about 97%; 30 epochs make ≥ 97% test accuracy hold across seeds (0.9715-0.9736 for seeds 0-3).
 DEFAULTS: dict[str, Any] = {
     "dataset": "mnist",
     "hidden": "50",
-    "activation": "sigmoid",
+    "activation": "relu",
     "init": "normal",
     "dropout": 0.0,
     "batchnorm": False,
@@ -33,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "momentum": 0.0,
     "weight_decay": 0.0,
     "batch_size": 100,
-    "epochs": 20,
+    "epochs": 30,
     "seed": 0,
     "lr_schedule": "none",
     "patience": 0,
@@ -64,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--target", help="CSV: name of the target column (default: the last column)")
     add("--samples", type=int, help="number of samples for generated datasets (moons, curve, …)")
     add("--hidden", help="hidden layer sizes, comma-separated (default 50; '' for none)")
-    add("--activation", choices=list(ACTIVATIONS), help="hidden activation (default sigmoid)")
+    add("--activation", choices=list(ACTIVATIONS), help="hidden activation (default relu)")
     add(
         "--init",
         choices=list(INITS),
@@ -83,7 +85,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--momentum", type=float, help="momentum for sgd (default 0; the 'momentum' optimizer uses 0.9)")
     add("--weight-decay", dest="weight_decay", type=float, help="L2 weight decay (default 0)")
     add("--batch-size", dest="batch_size", type=int, help="mini-batch size (default 100)")
-    add("--epochs", type=int, help="number of epochs (default 20)")
+    add("--epochs", type=int, help="number of epochs (default 30)")
     add("--seed", type=int, help="seed for weights, shuffling and dropout (default 0)")
     add("--lr-schedule", dest="lr_schedule", choices=SCHEDULERS, help="learning-rate schedule (default none)")
     add(
