@@ -91,3 +91,16 @@ def test_sweep_errors_are_one_line(tmp_path, capsys):
     assert "give at least one --grid" in capsys.readouterr().err
     assert main(["sweep", "--grid", "learning=0.1", "--out", str(tmp_path)]) == 2
     assert "unknown setting(s) learning" in capsys.readouterr().err
+
+
+def test_fit_table_preset_is_the_tutorials_ten_rows_and_runs(tmp_path):
+    from numnet.sweep import PRESETS
+
+    kind, rows = PRESETS["fit-table"]
+    assert kind == "fit" and len(rows) == 10
+    assert rows[0] == {"neurons": 128, "samples": 1000, "epochs": 1000, "lr": 0.1, "tutorial_score": 5}
+    small = [{**row, "samples": 20, "epochs": 2, "test_points": 10} for row in rows[:2]]
+    results = run_grid("fit", small, tmp_path, jobs=1, backend="sequential")
+    assert [r["settings"]["neurons"] for r in results] == [128, 64]
+    assert all(r["results"]["test_mse"] > 0 and r["picture"] == "fit.png" for r in results)
+    assert (tmp_path / "row-01" / "fit.png").is_file()
