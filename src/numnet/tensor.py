@@ -336,7 +336,7 @@ class Tensor:
                     f"{self.shape}; reduce it to a scalar (e.g. .sum() or .mean()) or pass grad= of the "
                     "same shape"
                 )
-            grad = np.ones(self.data.shape, dtype=self.data.dtype)
+            grad = np.array(1, dtype=self.data.dtype) if self.data.ndim == 0 else np.ones_like(self.data)
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
             if grad.shape != self.shape:
@@ -570,7 +570,8 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
         return
     order = _topological_order(root)
     grads: dict[int, np.ndarray] = {id(root): grad}
-    pop = grads.pop
+    pop, get = grads.pop, grads.get
+    ndarray = np.ndarray
     for node in reversed(order):
         ctx = node._ctx
         if type(ctx) is _FreedGraph:
@@ -587,29 +588,42 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         for parent, parent_grad, needed in zip(
-            ctx.inputs,
-            input_grads,
-            ctx.needs_input_grad,
-            strict=True,  # type: ignore[union-attr]
+            ctx.inputs, input_grads, ctx.needs_input_grad, strict=True  # type: ignore[union-attr]
         ):
             if not needed or parent_grad is None:
                 continue
-            if parent_grad.shape != parent.data.shape:
-                parent_grad = unbroadcast(parent_grad, parent.data.shape)
-                if parent_grad.shape != parent.data.shape:
-                    raise RuntimeError(
-                        f"{ctx.name}.backward returned a gradient of shape {parent_grad.shape} "  # type: ignore[union-attr]
-                        f"for an input of shape {parent.data.shape}"
-                    )
-            if parent._ctx is None:
-                _accumulate(parent, parent_grad, owned)
-            else:
+            data = parent.data
+            if parent_grad.shape != data.shape:
+                parent_grad = _fit_shape(parent_grad, data.shape, ctx)  # type: ignore[arg-type]
+            if parent._ctx is not None:
                 key = id(parent)
-                previous = grads.get(key)
+                previous = get(key)
                 # Never accumulate in place: backward formulas may hand the same array to several inputs.
                 grads[key] = parent_grad if previous is None else previous + parent_grad
+            elif (
+                parent.grad is None
+                and type(parent_grad) is ndarray
+                and parent_grad.base is None
+                and parent_grad.dtype is data.dtype
+                and id(parent_grad) not in owned
+                and parent_grad.flags.writeable
+            ):  # the common case, inlined: a fresh array becomes the leaf's .grad as it is
+                owned.add(id(parent_grad))
+                parent.grad = parent_grad
+            else:
+                _accumulate(parent, parent_grad, owned)
         if not retain_graph:
             node._ctx = _freed_marker(type(ctx))
+
+
+def _fit_shape(grad: np.ndarray, shape: tuple[int, ...], ctx: Function) -> np.ndarray:
+    """Undo broadcasting (see ``unbroadcast``); a shape that still differs is a bug in ``ctx.backward``."""
+    fitted = unbroadcast(grad, shape)
+    if fitted.shape != shape:
+        raise RuntimeError(
+            f"{ctx.name}.backward returned a gradient of shape {grad.shape} for an input of shape {shape}"
+        )
+    return fitted
 
 
 _FREED: dict[type, _FreedGraph] = {}
