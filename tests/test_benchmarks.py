@@ -1,0 +1,60 @@
+"""Smoke test of the benchmark suite (issue 7): ``python -m benchmarks.run --quick`` end to end.
+
+It checks that every workload's table is produced and that every implementation's child process ran; it
+asserts nothing about speed. Quick mode uses synthetic MNIST-shaped data, so it needs no dataset.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(
+    any(importlib.util.find_spec(m) is None for m in ("torch", "sklearn", "threadpoolctl")),
+    reason="the suite compares against torch and scikit-learn and limits threads with threadpoolctl",
+)
+
+
+def test_quick_suite_writes_every_table(tmp_path: Path) -> None:
+    report, raw = tmp_path / "BENCHMARKS.md", tmp_path / "raw.json"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--threads", "1", "--jobs", "2",
+         "--output", str(report), "--raw", str(raw)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = report.read_text()
+
+    assert "Quick mode" in text
+    for title in ("1. MNIST training", "2. MNIST inference", "3a. Tiny: XOR", "3b. Tiny: curve fit",
+                  "4. Deeper/wider", "Targets (1 thread)", "## Machine"):
+        assert title in text, title
+    for label in ("numnet (DataLoader)", "PyTorch eager (index slicing)", "PyTorch eager + torch DataLoader",
+                  "scikit-learn MLPClassifier", "GEMM floor (NumPy matmuls only)",
+                  "lean NumPy (hand-written loop)"):
+        assert f"| {label} |" in text, label
+    assert "| failed |" not in text
+
+    results = json.loads(raw.read_text())["1"]
+    for workload, rows in results.items():
+        for row in rows:
+            assert not row["errors"], (workload, row["label"], row["errors"])
+            (run,) = row["runs"]
+            assert run["samples"] and all(s > 0 for s in run["samples"]), (workload, row["label"])
+            assert run["threads"] == 1 and run["blas_threads"] == [1], (workload, row["label"])
+            assert run["rss_peak_mib"] >= run["rss_imports_mib"] > 0
+    # Same data, same initial weights, same batch order: numnet and PyTorch agree on MNIST.
+    mnist = {row["label"]: row["runs"][0] for row in results["mnist"]}
+    assert mnist["numnet (DataLoader)"]["quality"] == pytest.approx(
+        mnist["PyTorch eager (index slicing)"]["quality"], abs=0.02)
+    assert "order checked equal" in mnist["numnet (DataLoader)"]["notes"]
