@@ -82,6 +82,10 @@ class CrossEntropy(Function):
                     f"cross_entropy: class labels must lie in [0, {c - 1}], "
                     f"got [{target.min()}, {target.max()}]"
                 )
+            if not label_smoothing:
+                # Integer labels: pick log p[t] per row; no one-hot matrix is ever built.
+                self.labels, self.rows, self.log_p = target, np.arange(n), log_p
+                return _reduce(-log_p[self.rows, target], reduction)
             probs = np.zeros_like(log_p)
             probs[np.arange(n), target] = 1
         else:
@@ -102,10 +106,14 @@ class CrossEntropy(Function):
     def backward(self, grad):
         # dlogits = (softmax·Σt − t) · g / N ;  with Σt = 1 (labels, one-hot) this is (p − t)/N
         p = np.exp(self.log_p)
-        t = self.target
         g = _scale(grad, self.reduction, self.n)
         if self.reduction == "none":
             g = g[:, None]
+        if hasattr(self, "labels"):  # integer labels: t is one-hot, so subtract 1 at each row's label
+            p[self.rows, self.labels] -= 1
+            p *= g
+            return p, None
+        t = self.target
         dlogits = (p * t.sum(axis=1, keepdims=True) - t) * g
         # dtarget = −(1 − ε)·log p · g  (smoothing scales the given target by 1 − ε)
         dtarget = -(self.log_p * (g * (1 - self.label_smoothing))) if self.needs_input_grad[1] else None
