@@ -28,20 +28,49 @@ def test_quick_suite_writes_every_table(tmp_path: Path) -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--quick", "--threads", "1", "--jobs", "2",
-         "--output", str(report), "--raw", str(raw)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.run",
+            "--quick",
+            "--threads",
+            "1",
+            "--jobs",
+            "2",
+            "--output",
+            str(report),
+            "--raw",
+            str(raw),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = report.read_text()
 
     assert "Quick mode" in text
-    for title in ("1. MNIST training", "2. MNIST inference", "3a. Tiny: XOR", "3b. Tiny: curve fit",
-                  "4. Deeper/wider", "Targets (1 thread)", "## Machine"):
+    for title in (
+        "1. MNIST training",
+        "2. MNIST inference",
+        "3a. Tiny: XOR",
+        "3b. Tiny: curve fit",
+        "4. Deeper/wider",
+        "Targets (1 thread)",
+        "## Machine",
+    ):
         assert title in text, title
-    for label in ("numnet (DataLoader)", "PyTorch eager (index slicing)", "PyTorch eager + torch DataLoader",
-                  "scikit-learn MLPClassifier", "GEMM floor (NumPy matmuls only)",
-                  "lean NumPy (hand-written loop)"):
+    for label in (
+        "numnet (DataLoader)",
+        "PyTorch eager (index slicing)",
+        "PyTorch eager + torch DataLoader",
+        "scikit-learn MLPClassifier",
+        "GEMM floor (NumPy matmuls only)",
+        "lean NumPy (hand-written loop)",
+    ):
         assert f"| {label} |" in text, label
     assert "| failed |" not in text
 
@@ -56,5 +85,23 @@ def test_quick_suite_writes_every_table(tmp_path: Path) -> None:
     # Same data, same initial weights, same batch order: numnet and PyTorch agree on MNIST.
     mnist = {row["label"]: row["runs"][0] for row in results["mnist"]}
     assert mnist["numnet (DataLoader)"]["quality"] == pytest.approx(
-        mnist["PyTorch eager (index slicing)"]["quality"], abs=0.02)
+        mnist["PyTorch eager (index slicing)"]["quality"], abs=0.02
+    )
     assert "order checked equal" in mnist["numnet (DataLoader)"]["notes"]
+
+
+def test_sklearn_comparison_quick_mode_writes_its_table(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "SKLEARN.md"
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.sklearn_compare", "--quick", "--output", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    table = out.read_text()
+    assert "Quick mode" in table
+    for dataset in ("digits", "mnist"):
+        assert table.count(f"| {dataset} |") == 2  # numnet and scikit-learn rows
