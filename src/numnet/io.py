@@ -38,10 +38,8 @@ Layers of the API, each built on the one before:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import secrets
 import struct
 import zipfile
 import zlib
@@ -51,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.lib import format as npformat
 
+from numnet.files import atomic_write
 from numnet.tensor import Tensor
 
 if TYPE_CHECKING:
@@ -243,28 +242,6 @@ def _zip_info(name: str, compress: bool) -> zipfile.ZipInfo:
     return info
 
 
-def _create_temp(directory: str, base: str) -> tuple[int, str]:
-    """Create a new, empty temporary file next to the target (permissions follow the umask)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
-        try:
-            return os.open(tmp, flags, 0o666), tmp
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"could not create a temporary file in {directory}")  # pragma: no cover
-
-
-def _fsync_directory(directory: str) -> None:
-    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _write_file(
     path: PathLike, arrays: Mapping[str, Any], meta: Any, kind: str, compress: bool, func: str
 ) -> None:
@@ -293,24 +270,11 @@ def _write_file(
     }
     header_bytes = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
-    target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
-    fd, tmp = _create_temp(directory, os.path.basename(target))
-    try:
-        with os.fdopen(fd, "wb") as file:
-            with zipfile.ZipFile(file, "w", allowZip64=True) as archive:
-                archive.writestr(_zip_info(HEADER_MEMBER, compress), header_bytes)
-                for entry, (_, array) in zip(header["arrays"], prepared, strict=True):
-                    with archive.open(_zip_info(entry["member"], compress), "w", force_zip64=True) as member:
-                        npformat.write_array(member, array, allow_pickle=False)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_directory(directory)
+    with atomic_write(path) as file, zipfile.ZipFile(file, "w", allowZip64=True) as archive:
+        archive.writestr(_zip_info(HEADER_MEMBER, compress), header_bytes)
+        for entry, (_, array) in zip(header["arrays"], prepared, strict=True):
+            with archive.open(_zip_info(entry["member"], compress), "w", force_zip64=True) as member:
+                npformat.write_array(member, array, allow_pickle=False)
 
 
 def _descr(dtype: np.dtype) -> Any:

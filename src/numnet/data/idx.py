@@ -12,18 +12,17 @@ Gzip is recognised by its content (the bytes ``1f 8b``), not by the file name, w
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
 import os
 import struct
-import tempfile
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 import numpy as np
+
+from numnet.files import atomic_write
 
 __all__ = ["IDX_DTYPES", "IDXError", "atomic_write", "read_idx", "write_idx"]
 
@@ -47,27 +46,9 @@ class IDXError(ValueError):
 
 PathLike = str | os.PathLike
 
+# atomic_write lives in numnet.files (model files and checkpoints use it too); re-exported for data users.
 
-@contextlib.contextmanager
-def atomic_write(path: PathLike) -> Iterator[BinaryIO]:
-    """Write ``path`` all at once: yields a temporary file in the same folder, renamed onto ``path`` on
-    success.
 
-    On any error (or interrupt) the temporary file is removed and ``path`` is left as it was.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _read_exact(stream: IO[bytes], buffer: memoryview) -> int:
@@ -188,6 +169,7 @@ def write_idx(target: PathLike | IO[bytes], array: Any, compress: bool | None = 
             handle.write(payload)
 
     if is_path:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)  # type: ignore[arg-type]
         with atomic_write(target) as handle:  # type: ignore[arg-type]
             emit(handle)
     else:
