@@ -175,3 +175,12 @@ def test_pickle_round_trip_keeps_predictions(digits):
     clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(X[:300], y[:300])
     clone = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(clf.predict_proba(X), clone.predict_proba(X))
+
+
+def test_unpickled_estimator_keeps_its_solver(digits):
+    import pickle
+
+    X, y = digits
+    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X[:100], y[:100])
+    clone = pickle.loads(pickle.dumps(clf))
+    assert type(clone.optimizer_) is type(clf.optimizer_)

@@ -142,22 +142,23 @@ class _BaseMLP(BaseEstimator):
         hidden = self._check_params()
         with backend.default_dtype(dtype):
             self.model_ = mlp(n_features, hidden, n_outputs, self.activation, self.dropout)
-        lr, wd = self.learning_rate_init, self.weight_decay
-        params = self.model_.parameters()
-        if self.solver in ("sgd", "momentum"):
-            momentum = self.momentum if self.solver == "momentum" or self.momentum else 0.0
-            self.optimizer_ = optim.SGD(params, lr=lr, momentum=momentum, weight_decay=wd)
-        else:
-            cls = {
-                "adam": optim.Adam,
-                "adamw": optim.AdamW,
-                "rmsprop": optim.RMSprop,
-                "adagrad": optim.Adagrad,
-            }[self.solver]
-            self.optimizer_ = cls(params, lr=lr, weight_decay=wd)
+        self.optimizer_ = self._make_optimizer()
         self.loss_curve_: list[float] = []
         self.n_iter_ = 0
         self.t_ = 0
+
+    def _make_optimizer(self) -> optim.Optimizer:
+        lr, wd = self.learning_rate_init, self.weight_decay
+        params = self.model_.parameters()
+        if self.solver in ("sgd", "momentum"):  # as scikit-learn's sgd, both use ``momentum`` (0.9)
+            return optim.SGD(params, lr=lr, momentum=self.momentum, weight_decay=wd)
+        cls = {
+            "adam": optim.Adam,
+            "adamw": optim.AdamW,
+            "rmsprop": optim.RMSprop,
+            "adagrad": optim.Adagrad,
+        }[self.solver]
+        return cls(params, lr=lr, weight_decay=wd)
 
     def _batch_size(self, n: int) -> int:
         return min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
@@ -266,7 +267,7 @@ class _BaseMLP(BaseEstimator):
             self.model_.load_state_dict(weights)
             self.model_.eval()
             # The optimizer's moments are not pickled: partial_fit after unpickling restarts them.
-            self.optimizer_ = optim.SGD(self.model_.parameters(), lr=self.learning_rate_init)
+            self.optimizer_ = self._make_optimizer()
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):

@@ -199,3 +199,47 @@ def test_diverging_training_exits_1_with_advice(tmp_path, capsys):
     assert code == 1
     assert "training diverged" in err and "Lower the learning rate" in err
     assert (tmp_path / "d" / "history.json").is_file()
+
+
+def test_bad_csv_and_config_values_get_one_line(tmp_path, capsys):
+    (tmp_path / "ragged.csv").write_text("a,b,t\n1,2,0\n1,2\n3,4,1\n")
+    (tmp_path / "tiny.csv").write_text("a,t\n1,0\n2,1\n3,0\n4,1\n\n")  # a blank line is not a row
+    (tmp_path / "c.json").write_text(json.dumps({"dataset": "xor", "lr": "0.1"}))
+    for argv, message in (
+        (["--dataset", str(tmp_path / "ragged.csv")], "data row 2 has 2 values but the header has 3"),
+        (["--dataset", str(tmp_path / "tiny.csv")], "4 samples are too few to split"),
+        (["--config", str(tmp_path / "c.json")], "lr must be a number, got '0.1'"),
+    ):
+        code, _, err = run(capsys, "train", *argv, "--out", str(tmp_path / "o"))
+        assert code == 2 and message in err and err.count("\n") == 1, err
+
+
+def test_resume_with_other_verbosity_continues(tmp_path, capsys):
+    common = ["train", "--dataset", "xor", "--hidden", "4", "--batch-size", "4"]
+    assert (
+        run(
+            capsys,
+            *common,
+            "--epochs",
+            "2",
+            "--checkpoint-every",
+            "1",
+            "--quiet",
+            "--out",
+            str(tmp_path / "a"),
+        )[0]
+        == 0
+    )
+    code, stdout, err = run(
+        capsys,
+        *common,
+        "--epochs",
+        "3",
+        "--resume",
+        str(tmp_path / "a" / "checkpoint.npz"),
+        "--no-progress",
+        "--out",
+        str(tmp_path / "b"),
+    )
+    assert code == 0, err
+    assert "epoch 3/3" in stdout and "epoch 1/3" not in stdout

@@ -136,3 +136,12 @@ def test_a_model_file_is_not_a_checkpoint(tmp_path):
     numnet.save(model, tmp_path / "model.npz")
     with pytest.raises(ValueError, match="model"):
         load_checkpoint(tmp_path / "model.npz")
+
+
+def test_training_diverged_survives_pickling():
+    import pickle
+
+    from numnet.train import History
+
+    error = pickle.loads(pickle.dumps(TrainingDiverged("boom", History())))
+    assert str(error) == "boom" and isinstance(error.history, History)

@@ -44,6 +44,11 @@ def _split(x: np.ndarray, y: np.ndarray, seed: int, fractions=(0.7, 0.15)) -> tu
     order = np.random.default_rng(seed).permutation(len(x))
     n_train, n_val = int(fractions[0] * len(x)), int(fractions[1] * len(x))
     parts = np.split(order, [n_train, n_train + n_val])
+    if min(len(p) for p in parts) == 0:
+        raise DatasetError(
+            f"{len(x)} samples are too few to split into train/validation/test "
+            f"({len(parts[0])}/{len(parts[1])}/{len(parts[2])}); use at least 7"
+        )
     return tuple((x[p], y[p]) for p in parts)
 
 
@@ -125,7 +130,12 @@ def _read_csv(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray, l
         rows = list(csv.reader(handle))
     if len(rows) < 2:
         raise DatasetError(f"{path}: a CSV needs a header row and at least one data row")
-    header, body = rows[0], rows[1:]
+    header, body = rows[0], [row for row in rows[1:] if row]  # csv gives [] for a blank line
+    for number, row in enumerate(body, start=1):
+        if len(row) != len(header):
+            raise DatasetError(
+                f"{path}: data row {number} has {len(row)} values but the header has {len(header)}"
+            )
     column = len(header) - 1 if target is None else _column(header, target, path)
     try:
         table = np.array([[float(v) for v in row] for row in body], dtype=np.float64)

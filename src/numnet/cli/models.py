@@ -40,7 +40,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if not name:
         raise CLIError("this model file does not say which dataset it was trained on; pass --dataset")
     settings = meta.get("settings", {})
-    splits = load_dataset(name, seed=settings.get("seed", 0), target=args.target or settings.get("target"))
+    same = name == meta.get("dataset")  # regenerate the trained-on data exactly (--samples included)
+    splits = load_dataset(
+        name,
+        seed=settings.get("seed", 0),
+        target=args.target or settings.get("target"),
+        n_samples=settings.get("samples") if same else None,
+    )
     split = getattr(splits, args.split)
     if split is None:
         raise CLIError(f"dataset {name} has no {args.split} split; use --split train")

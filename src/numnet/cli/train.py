@@ -154,6 +154,10 @@ def parse_hidden(text: str | int) -> list[int]:
 
 
 def _check(settings: dict[str, Any]) -> None:
+    for name in ("lr", "momentum", "weight_decay", "dropout", "batch_size", "epochs", "seed", "patience"):
+        value = settings[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):  # a config file's "0.1"
+            raise CLIError(f"{name} must be a number, got {value!r}")
     positive = {"lr": settings["lr"], "batch_size": settings["batch_size"]}
     for name, value in positive.items():
         if value <= 0:

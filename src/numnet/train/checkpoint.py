@@ -58,15 +58,16 @@ def restore_checkpoint(path: str | Path, trainer: Trainer) -> None:
     state = load_checkpoint(path)
     trainer.model.load_state_dict(state["model"])
     trainer.optimizer.load_state_dict(state["optimizer"])
-    saved_callbacks = state["callbacks"]
-    if len(saved_callbacks) != len(trainer.callbacks):
+    # Only callbacks with state must match: stateless ones (a logger, the Checkpoint itself) may differ.
+    saved_states = [s for s in state["callbacks"] if s is not None]
+    stateful = [c for c in trainer.callbacks if _stateful(c)]
+    if len(saved_states) != len(stateful):
         raise ValueError(
-            f"{path}: the checkpoint was written with {len(saved_callbacks)} callbacks but this run has "
-            f"{len(trainer.callbacks)}; resume with the same callbacks in the same order"
+            f"{path}: the checkpoint holds the state of {len(saved_states)} callbacks (schedulers, early "
+            f"stopping) but this run has {len(stateful)}; resume with the same callbacks in the same order"
         )
-    for callback, saved in zip(trainer.callbacks, saved_callbacks, strict=True):
-        if saved is not None and _stateful(callback):
-            callback.load_state_dict(saved)
+    for callback, saved in zip(stateful, saved_states, strict=True):
+        callback.load_state_dict(saved)
     if state["loader"] is not None and _stateful(trainer.train_loader):
         trainer.train_loader.load_state_dict(state["loader"])
     backend.set_rng_state(state["rng"])

@@ -33,6 +33,9 @@ class TrainingDiverged(RuntimeError):
         super().__init__(message)
         self.history = history
 
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable, so it crosses joblib/dask process boundaries
+        return (type(self), (str(self), self.history))
+
 
 def resolve_metrics(metrics: Iterable[str | MetricFn] | None) -> dict[str, MetricFn]:
     """Metric names (``"accuracy"``, ``"mse"``, ``"mae"``, ``"r2"``) or callables ``f(y_true, y_pred)``."""
