@@ -104,3 +104,18 @@ def test_fit_table_preset_is_the_tutorials_ten_rows_and_runs(tmp_path):
     assert [r["settings"]["neurons"] for r in results] == [128, 64]
     assert all(r["results"]["test_mse"] > 0 and r["picture"] == "fit.png" for r in results)
     assert (tmp_path / "row-01" / "fit.png").is_file()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_failing_row_is_reported_and_the_others_still_make_the_table(tmp_path):
+    from numnet.sweep import write_tables
+
+    rows = [{**BASE, "lr": 0.1}, {**BASE, "dataset": "curve", "activation": "relu", "lr": 1e9, "epochs": 3}]
+    results = run_grid("train", rows, tmp_path, jobs=1, backend="sequential")
+    assert "error" not in results[0] and results[0]["results"]["accuracy"] >= 0
+    assert results[1]["results"] == {} and "training diverged" in results[1]["error"]
+    md, csv_path = write_tables(results, tmp_path)
+    assert "training diverged" in md.read_text()
+    with csv_path.open() as handle:
+        table = list(csv.DictReader(handle))
+    assert table[0]["error"] == "" and "training diverged" in table[1]["error"]

@@ -32,7 +32,7 @@ from numnet.models import ACTIVATIONS, mlp
 from numnet.tensor import Tensor, no_grad
 from numnet.train import EarlyStopping, Trainer
 
-SOLVERS = ("sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad")
+SOLVERS = optim.OPTIMIZERS
 
 
 @contextlib.contextmanager
@@ -148,17 +148,15 @@ class _BaseMLP(BaseEstimator):
         self.t_ = 0
 
     def _make_optimizer(self) -> optim.Optimizer:
-        lr, wd = self.learning_rate_init, self.weight_decay
-        params = self.model_.parameters()
-        if self.solver in ("sgd", "momentum"):  # as scikit-learn's sgd, both use ``momentum`` (0.9)
-            return optim.SGD(params, lr=lr, momentum=self.momentum, weight_decay=wd)
-        cls = {
-            "adam": optim.Adam,
-            "adamw": optim.AdamW,
-            "rmsprop": optim.RMSprop,
-            "adagrad": optim.Adagrad,
-        }[self.solver]
-        return cls(params, lr=lr, weight_decay=wd)
+        # as scikit-learn's "sgd" solver, both "sgd" and "momentum" use the ``momentum`` parameter (0.9)
+        name = "sgd" if self.solver == "momentum" else self.solver
+        return optim.create_optimizer(
+            name,
+            self.model_.parameters(),
+            self.learning_rate_init,
+            momentum=self.momentum,
+            weight_decay=self.weight_decay,
+        )
 
     def _batch_size(self, n: int) -> int:
         return min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)

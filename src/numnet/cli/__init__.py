@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CLIError as exc:
         print(f"numnet {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except (ValueError, FileNotFoundError, ImportError) as exc:
+    except (ValueError, OSError, ImportError) as exc:
         # Input problems found below the CLI (a dataset that cannot be found, a file that is not a model):
         # their messages already say what to do; one line, no traceback.
         print(f"numnet {args.command}: error: {exc}", file=sys.stderr)

@@ -13,6 +13,7 @@ import numnet
 from numnet import data
 from numnet.cli.datasets import load_dataset
 from numnet.cli.errors import CLIError
+from numnet.cli.train import make_loss, metrics_for, targets_for
 from numnet.summary import summary_table
 from numnet.train import evaluate
 
@@ -22,9 +23,10 @@ def load_model(path: str) -> tuple[Any, dict[str, Any]]:
     if not file.is_file():
         raise CLIError(f"model file {file} does not exist (numnet train writes one as <out>/model.npz)")
     try:
-        return numnet.io.load_with_metadata(file)
+        model, meta = numnet.io.load_with_metadata(file)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
+    return model, meta if isinstance(meta, dict) else {}  # numnet.save without metadata stores None
 
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,19 +57,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise CLIError(
             f"dataset {name} has {x.shape[1]} features but the model expects {_in_features(model, meta)}"
         )
-    loss_name = meta.get("loss", "cross_entropy")
-    loss_fn = {"cross_entropy": numnet.nn.CrossEntropyLoss, "bce": numnet.nn.BCEWithLogitsLoss}.get(
-        loss_name, numnet.nn.MSELoss
-    )()
-    if loss_name == "bce":
-        y = y.reshape(-1, 1).astype(np.float32)
-    elif loss_name == "mse" and y.dtype.kind in "iu":
-        y = data.one_hot(y, meta.get("num_outputs"))
-    metrics = (
-        ["accuracy"]
-        if meta.get("task") == "classification" and loss_name != "mse"
-        else (["mse", "mae", "r2"] if meta.get("task") == "regression" else [])
-    )
+    # the same loss, targets and metrics as numnet train used (the loss it chose is in the metadata)
+    loss_fn, loss_name = make_loss(meta.get("loss", "auto"), splits)
+    if splits.task == "classification" and y.size and y.max() >= meta.get("num_outputs", splits.num_outputs):
+        raise CLIError(
+            f"dataset {name} has labels up to {y.max()}, but the model has "
+            f"{meta.get('num_outputs')} outputs: it was trained on another dataset"
+        )
+    y = targets_for(y, loss_name, meta.get("num_outputs", splits.num_outputs))
+    metrics = metrics_for(splits, loss_name)
     loader = data.DataLoader(data.TensorDataset(x, y), batch_size=1000)
     results = evaluate(model, loader, loss_fn, metrics)
     print(f"{name} {args.split} ({len(x)} samples): " + ", ".join(f"{k} {v:.4f}" for k, v in results.items()))

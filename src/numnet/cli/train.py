@@ -49,7 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "quiet": False,
 }
 
-OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw")
+OPTIMIZERS = optim.OPTIMIZERS
 LOSSES = ("auto", "cross_entropy", "mse", "bce")
 SCHEDULERS = ("none", "step", "cosine", "plateau")
 
@@ -177,17 +177,6 @@ def _check(settings: dict[str, Any]) -> None:
             raise CLIError(f"{name} must be one of {', '.join(choices)}, got {settings[name]!r}")
 
 
-def make_optimizer(
-    name: str, params: Any, lr: float, momentum: float, weight_decay: float
-) -> optim.Optimizer:
-    if name == "sgd":
-        return optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    if name == "momentum":
-        return optim.SGD(params, lr=lr, momentum=momentum or 0.9, weight_decay=weight_decay)
-    cls = {"adagrad": optim.Adagrad, "rmsprop": optim.RMSprop, "adam": optim.Adam, "adamw": optim.AdamW}[name]
-    return cls(params, lr=lr, weight_decay=weight_decay)
-
-
 def make_loss(name: str, splits: Splits) -> tuple[nn.Module, str]:
     if name == "auto":
         name = "cross_entropy" if splits.task == "classification" else "mse"
@@ -204,7 +193,7 @@ def make_loss(name: str, splits: Splits) -> tuple[nn.Module, str]:
     return nn.MSELoss(), name
 
 
-def _targets(y: np.ndarray, loss_name: str, num_outputs: int) -> np.ndarray:
+def targets_for(y: np.ndarray, loss_name: str, num_outputs: int) -> np.ndarray:
     """Targets in the form the loss expects: labels for cross-entropy, float columns otherwise."""
     if loss_name == "cross_entropy":
         return y
@@ -251,7 +240,7 @@ def train_from_settings(settings: dict[str, Any], verbose: bool = False) -> dict
         settings["batchnorm"],
         settings["init"],
     )
-    optimizer = make_optimizer(
+    optimizer = optim.create_optimizer(
         settings["optimizer"],
         model.parameters(),
         settings["lr"],
@@ -263,7 +252,7 @@ def train_from_settings(settings: dict[str, Any], verbose: bool = False) -> dict
         if split is None:
             return None
         x, y = split
-        dataset = data.TensorDataset(x, _targets(y, loss_name, splits.num_outputs))
+        dataset = data.TensorDataset(x, targets_for(y, loss_name, splits.num_outputs))
         return data.DataLoader(
             dataset,
             batch_size=settings["batch_size"] if shuffle else 1000,
@@ -273,7 +262,7 @@ def train_from_settings(settings: dict[str, Any], verbose: bool = False) -> dict
 
     train_loader = loader(splits.train, shuffle=True)
     val_loader, test_loader = loader(splits.validation, False), loader(splits.test, False)
-    metrics = _metrics_for(splits, loss_name)
+    metrics = metrics_for(splits, loss_name)
 
     out = Path(settings["out"] or f"runs/{Path(splits.name).stem}-{time.strftime('%Y%m%d-%H%M%S')}")
     out.mkdir(parents=True, exist_ok=True)
@@ -344,7 +333,7 @@ def train_from_settings(settings: dict[str, Any], verbose: bool = False) -> dict
     return summary
 
 
-def _metrics_for(splits: Splits, loss_name: str) -> list[str]:
+def metrics_for(splits: Splits, loss_name: str) -> list[str]:
     if splits.task == "classification":
         return ["accuracy"] if loss_name != "mse" else []
     return ["mse", "mae", "r2"] if loss_name == "mse" else []

@@ -21,8 +21,12 @@ layout (parameter indices, plain numbers and ndarrays: JSON + npz, no pickle).
 from numnet.optim import lr_scheduler
 from numnet.optim.adagrad import Adagrad
 from numnet.optim.adam import Adam, AdamW
+from numnet.optim.factory import OPTIMIZERS, create_optimizer
 from numnet.optim.optimizer import Optimizer
 from numnet.optim.rmsprop import RMSprop
 from numnet.optim.sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = [
+    "OPTIMIZERS", "SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "create_optimizer",
+    "lr_scheduler",
+]

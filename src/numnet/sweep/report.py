@@ -25,7 +25,8 @@ def _format(value: Any) -> str:
 def write_tables(rows: list[dict[str, Any]], out: Path, title: str = "numnet sweep") -> tuple[Path, Path]:
     """Write ``sweep.md`` and ``sweep.csv`` into ``out``: one line per row, settings → results, time."""
     settings, results = _columns(rows)
-    header = ["row", *settings, *results, "seconds", "picture"]
+    errors = any(row.get("error") for row in rows)
+    header = ["row", *settings, *results, "seconds", "picture", *(["error"] if errors else [])]
     table = []
     for index, row in enumerate(rows):
         picture = f"{Path(row['out']).name}/{row['picture']}" if row.get("picture") else ""
@@ -36,6 +37,7 @@ def write_tables(rows: list[dict[str, Any]], out: Path, title: str = "numnet swe
                 *(row["results"].get(k) for k in results),
                 row["seconds"],
                 picture,
+                *([row.get("error", "")] if errors else []),
             ]
         )
     out.mkdir(parents=True, exist_ok=True)
@@ -45,10 +47,11 @@ def write_tables(rows: list[dict[str, Any]], out: Path, title: str = "numnet swe
         writer.writerow(header)
         writer.writerows(table)
     md = [f"# {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    picture_column = header.index("picture")
     for line in table:
-        cells = [_format(v) for v in line]
-        if cells[-1]:
-            cells[-1] = f"![row {line[0]}]({cells[-1]})"
+        cells = [_format(v).replace("|", "/") for v in line]
+        if cells[picture_column]:
+            cells[picture_column] = f"![row {line[0]}]({cells[picture_column]})"
         md.append("| " + " | ".join(cells) + " |")
     md_path = out / "sweep.md"
     md_path.write_text("\n".join(md) + "\n")

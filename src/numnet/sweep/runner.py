@@ -10,33 +10,38 @@ from typing import Any
 
 
 def run_job(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
-    """One row of a sweep, in whatever process joblib runs it: returns settings, results, seconds, picture."""
+    """One row of a sweep, in whatever process joblib runs it: returns settings, results, seconds, picture.
+
+    A row that fails (a diverging learning rate, say) becomes a row with its error, so the other rows'
+    results still make the table."""
     start = time.perf_counter()
-    if kind == "train":
-        from numnet.cli.train import train_from_settings
-
-        summary = train_from_settings(settings, verbose=False)
-        results = (
-            summary["results"].get("test")
-            or summary["results"].get("validation")
-            or summary["results"]["train"]
-        )
-        picture = "loss.png" if "loss.png" in summary["files"] else None
-        out = summary["out"]
-    elif kind == "fit":
-        from numnet.demos import fit as fit_demo
-
-        figures = fit_demo.run_row(settings)
-        results, picture, out = figures["results"], figures.get("picture"), figures["out"]
-    else:
-        raise ValueError(f"unknown sweep job {kind!r}")
-    return {
+    row: dict[str, Any] = {
         "settings": settings,
-        "results": {k: float(v) for k, v in results.items()},
-        "seconds": round(time.perf_counter() - start, 2),
-        "out": out,
-        "picture": picture,
+        "results": {},
+        "out": settings.get("out", ""),
+        "picture": None,
     }
+    try:
+        if kind == "train":
+            from numnet.cli.train import train_from_settings
+
+            summary = train_from_settings(settings, verbose=False)
+            splits = summary["results"]
+            results = splits.get("test") or splits.get("validation") or splits["train"]
+            row.update(out=summary["out"], picture="loss.png" if "loss.png" in summary["files"] else None)
+        elif kind == "fit":
+            from numnet.demos import fit as fit_demo
+
+            figures = fit_demo.run_row(settings)
+            results = figures["results"]
+            row.update(out=figures["out"], picture=figures.get("picture"))
+        else:
+            raise ValueError(f"unknown sweep job {kind!r}")
+        row["results"] = {k: float(v) for k, v in results.items()}
+    except Exception as exc:  # any failure of one row is reported in its line of the table
+        row["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    row["seconds"] = round(time.perf_counter() - start, 2)
+    return row
 
 
 @contextlib.contextmanager
