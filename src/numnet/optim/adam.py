@@ -14,7 +14,6 @@ from numnet.optim.optimizer import (
     _check_bool,
     _check_number,
     _decayed_grad,
-    _grad_shape_error,
 )
 
 
@@ -78,10 +77,8 @@ class Adam(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One Adam update of every parameter that has a gradient; returns ``closure()`` if given."""
         loss = self._run_closure(closure)
-        name = type(self).__name__
         decoupled = self._decoupled_weight_decay
         state = self.state
-        work = self._work
         for group in self.param_groups:
             lr = float(group["lr"])
             beta1, beta2 = (float(b) for b in group["betas"])
@@ -93,16 +90,7 @@ class Adam(Optimizer):
             maximize = bool(group["maximize"])
             l2 = weight_decay != 0 and not decoupled
             decay_factor = 1.0 - lr * weight_decay  # AdamW: p ← p·(1 − lr·λ)
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                d = p.data
-                if g.shape != d.shape:
-                    raise _grad_shape_error(name, g, d)
-                s = work.get(p)
-                if s is None or s.shape != d.shape or s.dtype != d.dtype:
-                    s = self._scratch(p, d)
+            for p, g, d, s in self._updates(group):
                 st = state.get(p)
                 if st is None:
                     st = state[p] = {"step": 0, "exp_avg": np.zeros_like(d), "exp_avg_sq": np.zeros_like(d)}

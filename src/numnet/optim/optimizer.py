@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -208,6 +208,22 @@ class Optimizer:
         with enable_grad():
             return closure()
 
+    def _updates(self, group: dict[str, Any]) -> Iterator[tuple[Tensor, np.ndarray, np.ndarray, np.ndarray]]:
+        """``(p, grad, data, scratch)`` for each parameter of ``group`` that has a gradient: the preamble of
+        every optimizer's update loop (the gradient's shape checked, the scratch array ready)."""
+        work = self._work
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            d = p.data
+            if g.shape != d.shape:
+                raise _grad_shape_error(type(self).__name__, g, d)
+            s = work.get(p)
+            if s is None or s.shape != d.shape or s.dtype != d.dtype:
+                s = self._scratch(p, d)
+            yield p, g, d, s
+
     def _scratch(self, p: Tensor, d: np.ndarray) -> np.ndarray:
         """The parameter's scratch array (same shape and dtype as ``d``), allocated on first use."""
         w = self._work.get(p)
@@ -382,8 +398,9 @@ class Optimizer:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _check_number(group: dict[str, Any], key: str, low: float = 0.0, high: float | None = None,
-                  high_inclusive: bool = False) -> None:
+def _check_number(
+    group: dict[str, Any], key: str, low: float = 0.0, high: float | None = None, high_inclusive: bool = False
+) -> None:
     """Raise unless ``group[key]`` is a finite real number in ``[low, high)`` (or ``[low, high]``)."""
     value = group[key]
     if not _is_number(value):

@@ -13,7 +13,6 @@ from numnet.optim.optimizer import (
     _check_bool,
     _check_number,
     _decayed_grad,
-    _grad_shape_error,
 )
 
 
@@ -77,7 +76,6 @@ class RMSprop(Optimizer):
         """One RMSprop update of every parameter that has a gradient; returns ``closure()`` if given."""
         loss = self._run_closure(closure)
         state = self.state
-        work = self._work
         for group in self.param_groups:
             lr = float(group["lr"])
             alpha = float(group["alpha"])
@@ -87,16 +85,7 @@ class RMSprop(Optimizer):
             momentum = float(group["momentum"])
             centered = bool(group["centered"])
             maximize = bool(group["maximize"])
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                d = p.data
-                if g.shape != d.shape:
-                    raise _grad_shape_error("RMSprop", g, d)
-                s = work.get(p)
-                if s is None or s.shape != d.shape or s.dtype != d.dtype:
-                    s = self._scratch(p, d)
+            for p, g, d, s in self._updates(group):
                 st = state.get(p)
                 if st is None:
                     st = state[p] = {"step": 0, "square_avg": np.zeros_like(d)}

@@ -12,7 +12,6 @@ from numnet.optim.optimizer import (
     ParamsT,
     _check_bool,
     _check_number,
-    _grad_shape_error,
     required,
 )
 
@@ -73,7 +72,6 @@ class SGD(Optimizer):
         """One SGD update of every parameter that has a gradient; returns ``closure()`` if given."""
         loss = self._run_closure(closure)
         state = self.state
-        work = self._work
         for group in self.param_groups:
             lr = float(group["lr"])
             momentum = float(group["momentum"])
@@ -81,16 +79,7 @@ class SGD(Optimizer):
             weight_decay = float(group["weight_decay"])
             nesterov = bool(group["nesterov"])
             maximize = bool(group["maximize"])
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                d = p.data
-                if g.shape != d.shape:
-                    raise _grad_shape_error("SGD", g, d)
-                s = work.get(p)
-                if s is None or s.shape != d.shape or s.dtype != d.dtype:
-                    s = self._scratch(p, d)
+            for p, g, d, s in self._updates(group):
 
                 # g_eff = ±g + λ·p, written into the scratch array (p.grad is never modified)
                 if weight_decay != 0:
