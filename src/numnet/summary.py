@@ -14,7 +14,7 @@ def layer_rows(model: Any, input_shape: Sequence[int]) -> list[tuple[str, str, t
     """(name, type, output shape with batch 1 as N, parameters) for each child, found by one forward pass."""
     children = list(model.named_children()) or [("", model)]
     dtype = next(iter(model.parameters())).dtype if model.num_parameters() else np.float32
-    x = Tensor(np.zeros((2, *input_shape), dtype=dtype))  # batch 2: BatchNorm refuses one sample in training
+    x = Tensor(np.zeros((1, *input_shape), dtype=dtype))  # one sample: the model runs in eval mode below
     rows = []
     was_training = model.training
     model.eval()
