@@ -79,13 +79,14 @@ class _Progress:
             self.bar = tqdm(total=total, desc=description, unit="batch", leave=False, dynamic_ncols=True)
         self.last_update = 0.0
 
-    def update(self, loss: float, samples_per_second: float) -> None:
+    def update(self, loss: float, samples_per_second: float, metrics: dict[str, float]) -> None:
         if self.bar is None:
             return
         self.bar.update(1)
         now = time.perf_counter()
         if now - self.last_update > 0.2:
-            self.bar.set_postfix(loss=f"{loss:.4f}", samples_s=f"{samples_per_second:,.0f}", refresh=False)
+            shown = {"loss": f"{loss:.4f}", **{k: f"{v:.4f}" for k, v in metrics.items()}}
+            self.bar.set_postfix(shown, samples_s=f"{samples_per_second:,.0f}", refresh=False)
             self.last_update = now
 
     def close(self) -> None:
@@ -181,7 +182,9 @@ class Trainer:
                     metric_sums[name] += fn(_array(targets), output.data) * n
                 for callback in on_batch_end:
                     callback.on_batch_end(self, self.step, value)
-                bar.update(value, seen / max(time.perf_counter() - start, 1e-9))
+                if bar.bar is not None:  # the running metrics are worked out only when a bar shows them
+                    running = {name: total / seen for name, total in metric_sums.items()}
+                    bar.update(value, seen / max(time.perf_counter() - start, 1e-9), running)
         finally:
             bar.close()
         if seen == 0:
