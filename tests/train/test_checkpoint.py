@@ -145,3 +145,32 @@ def test_training_diverged_survives_pickling():
 
     error = pickle.loads(pickle.dumps(TrainingDiverged("boom", History())))
     assert str(error) == "boom" and isinstance(error.history, History)
+
+
+def test_resuming_a_run_that_stopped_early_stays_stopped(tmp_path, data):
+    X, y, Xv, yv = data
+
+    def run(epochs, resume=None):
+        model, opt, _ = build()
+        callbacks = [EarlyStopping("val_loss", patience=1), Checkpoint(tmp_path / "ck.npz")]
+        for group in opt.param_groups:
+            group["lr"] = 0.5  # noisy enough to stop early
+        history = fit(
+            model,
+            nn.CrossEntropyLoss(),
+            opt,
+            DataLoader(TensorDataset(X, y), batch_size=50),
+            epochs,
+            val_loader=DataLoader(TensorDataset(Xv, yv), batch_size=50),
+            callbacks=callbacks,
+            progress=False,
+            resume=resume,
+        )
+        return model, history, callbacks[0]
+
+    model, history, stopper = run(40)
+    assert stopper.stopped_epoch is not None and len(history) < 40
+    resumed, resumed_history, _ = run(40, resume=tmp_path / "ck.npz")
+    assert len(resumed_history) == len(history)  # no extra epoch after the stop
+    for name, value in model.state_dict().items():  # both end on the best epoch's weights
+        np.testing.assert_array_equal(value, resumed.state_dict()[name])

@@ -247,3 +247,33 @@ def test_trainer_exposes_state_to_callbacks(moons):
     trainer.fit(3)
     assert seen == [(0, 0), (1, len(train)), (2, 2 * len(train))]
     assert trainer.epoch == 3 and not math.isnan(trainer.history.last("loss"))
+
+
+def test_one_early_stopping_instance_serves_two_runs(moons):
+    train, val = loaders(moons)
+    stopper = EarlyStopping("val_loss", patience=2)
+    model = small_net()
+    first = fit(
+        model,
+        nn.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), lr=3.0),
+        train,
+        50,
+        val_loader=val,
+        callbacks=[stopper],
+        progress=False,
+    )
+    assert len(first) < 50 and stopper.stopped_epoch is not None
+    model = small_net(seed=1)
+    second = fit(
+        model,
+        nn.CrossEntropyLoss(),
+        optim.SGD(model.parameters(), lr=0.05),
+        train,
+        4,
+        val_loader=val,
+        callbacks=[stopper],
+        progress=False,
+    )
+    assert len(second) == 4  # the first run's stop and patience count did not carry over
+    assert stopper.best == min(second["val_loss"])

@@ -68,11 +68,24 @@ class EarlyStopping(Callback):
         self.monitor, self.patience, self.min_delta = monitor, patience, abs(min_delta)
         self.mode = _resolve_mode(monitor, mode)
         self.restore_best_weights = restore_best_weights
+        self._reset()
+        self._restored = False  # set by load_state_dict: the next fit resumes rather than starts afresh
+
+    def _reset(self) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch = -1
         self.wait = 0
         self.best_weights: dict[str, Any] | None = None
         self.stopped_epoch: int | None = None
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        # A new run starts from scratch (the same instance may serve several fits); a resumed one carries
+        # on, and one whose run had already stopped early stays stopped.
+        if not self._restored:
+            self._reset()
+        elif self.stopped_epoch is not None:
+            trainer.stop_training = True
+        self._restored = False
 
     def _improved(self, value: float) -> bool:
         if self.mode == "min":
@@ -105,12 +118,15 @@ class EarlyStopping(Callback):
             "best": self.best,
             "best_epoch": self.best_epoch,
             "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
             "best_weights": self.best_weights,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], state["wait"]
         self.best_weights = state.get("best_weights")
+        self.stopped_epoch = state.get("stopped_epoch")
+        self._restored = True
 
 
 class LRScheduler(Callback):
