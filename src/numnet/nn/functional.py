@@ -116,33 +116,22 @@ def batch_norm(
     ``training=False`` normalises with ``running_mean``/``running_var``. ``weight``/``bias`` None mean
     γ = 1, β = 0.
     """
-    x = input.data if isinstance(input, Tensor) else np.asarray(input)
-    if x.ndim < 2:
-        raise ValueError(f"batch_norm: input must be (N, C) or (N, C, L), got shape {x.shape}")
-    channels = x.shape[1]
-    gamma = np.ones(channels, dtype=x.dtype) if weight is None else weight
-    beta = np.zeros(channels, dtype=x.dtype) if bias is None else bias
     if training:
-        out = ops.BatchNorm.apply(input, gamma, beta, eps=eps, training=True)
-        if running_mean is not None and running_var is not None:
-            _update_running_stats(x, running_mean, running_var, momentum)
-        return out
+        return ops.BatchNorm.apply(
+            input,
+            weight,
+            bias,
+            eps=eps,
+            training=True,
+            running_mean=running_mean,
+            running_var=running_var,
+            momentum=momentum,
+        )
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: training=False normalises with running_mean and running_var; pass both")
     return ops.BatchNorm.apply(
-        input, gamma, beta, mean=running_mean, var=running_var, eps=eps, training=False
+        input, weight, bias, mean=running_mean, var=running_var, eps=eps, training=False
     )
-
-
-def _update_running_stats(
-    x: np.ndarray, running_mean: np.ndarray, running_var: np.ndarray, momentum: float
-) -> None:
-    # running ← (1 − momentum)·running + momentum·batch, in place (the module's buffers are these arrays)
-    axes = (0, *range(2, x.ndim))
-    running_mean *= 1 - momentum
-    running_mean += momentum * x.mean(axis=axes)
-    running_var *= 1 - momentum
-    running_var += momentum * x.var(axis=axes, ddof=1)  # unbiased: Σ(x − μ)² / (m − 1)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -11,11 +11,26 @@ class BatchNorm(Function):
     """``x`` (N, C) or (N, C, …); ``gamma``/``beta`` (C,), or None for γ = 1, β = 0.
 
     In training, normalise with the batch's own mean and (biased) variance and keep them on
-    ``self.batch_mean``/``self.batch_var``; otherwise use the given ``mean``/``var`` (arrays or tensors,
-    constants here: running statistics get no gradient).
+    ``self.batch_mean``/``self.batch_var``; when ``running_mean``/``running_var`` arrays are given, update
+    them in place from the same statistics (no second pass over the batch):
+    ``running ← (1 − momentum)·running + momentum·batch``, with the unbiased variance σ²·m/(m − 1) as PyTorch.
+    Otherwise use the given ``mean``/``var`` (arrays or tensors, constants here: running statistics get no
+    gradient).
     """
 
-    def forward(self, x, gamma, beta, mean=None, var=None, eps=1e-5, training=True):
+    def forward(
+        self,
+        x,
+        gamma,
+        beta,
+        mean=None,
+        var=None,
+        eps=1e-5,
+        training=True,
+        running_mean=None,
+        running_var=None,
+        momentum=0.1,
+    ):
         if x.ndim < 2:
             raise ValueError(f"batch_norm: input must be (N, C) or (N, C, ...), got shape {x.shape}")
         channels = x.shape[1]
@@ -36,6 +51,12 @@ class BatchNorm(Function):
             mean = x.mean(axis=axes)
             var = x.var(axis=axes)
             self.batch_mean, self.batch_var = mean, var
+            if running_mean is not None and running_var is not None:
+                m = x.size // channels
+                running_mean *= 1 - momentum
+                running_mean += momentum * mean
+                running_var *= 1 - momentum
+                running_var += (momentum * m / (m - 1)) * var  # unbiased: Σ(x − μ)² / (m − 1)
         elif mean is None or var is None:
             raise ValueError("batch_norm: evaluation (training=False) needs the running mean and var")
         mean = np.asarray(mean, dtype=x.dtype).reshape(shape)
