@@ -27,7 +27,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError("numnet.sklearn needs scikit-learn: pip install numnet[sklearn]") from exc
 
 from numnet import backend, nn, optim
-from numnet.data import DataLoader, TensorDataset
+from numnet.data import DataLoader, TensorDataset, train_test_split
 from numnet.models import ACTIVATIONS, mlp
 from numnet.tensor import Tensor, no_grad
 from numnet.train import EarlyStopping, Trainer
@@ -167,13 +167,11 @@ class _BaseMLP(BaseEstimator):
         val_loader = None
         callbacks: list[Any] = []
         if use_stopping and self.early_stopping:
-            order = np.random.default_rng(seed).permutation(len(X))
             n_val = max(1, round(self.validation_fraction * len(X)))
             if len(X) - n_val < 1:
                 raise ValueError(f"early_stopping needs more samples: {len(X)} leave none for training")
-            val, train = order[:n_val], order[n_val:]
-            val_loader = DataLoader(TensorDataset(X[val], targets[val]), batch_size=1000)
-            X, targets = X[train], targets[train]
+            X, X_val, targets, t_val = train_test_split(X, targets, test_size=n_val, seed=seed)
+            val_loader = DataLoader(TensorDataset(X_val, t_val), batch_size=1000)
             callbacks.append(
                 EarlyStopping(
                     f"val_{self._score_metric}",
