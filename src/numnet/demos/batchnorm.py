@@ -23,6 +23,7 @@ import numpy as np
 import numnet
 from numnet import data, nn, optim, train
 from numnet.demos.common import Report, image_data, new_figure, output_folder, setting
+from numnet.models import mlp
 
 NAME = "batchnorm"
 TITLE = "a deep ReLU net with and without BatchNorm, across initial weight scales"
@@ -49,16 +50,7 @@ def make_model(s: Settings, scale: float, batchnorm: bool, inputs: int) -> nn.Se
 
     Seeded, so the nets with and without BatchNorm start from the same weights (BatchNorm draws nothing)."""
     numnet.manual_seed(s.seed)
-    layers: list[nn.Module] = []
-    width = inputs
-    for units in s.hidden:
-        layers.append(nn.Linear(width, units))
-        if batchnorm:
-            layers.append(nn.BatchNorm1d(units))
-        layers.append(nn.ReLU())
-        width = units
-    layers.append(nn.Linear(width, 10))
-    model = nn.Sequential(*layers)
+    model = mlp(inputs, s.hidden, 10, "relu", batchnorm=batchnorm)
     for layer in model:
         if isinstance(layer, nn.Linear):
             nn.init.normal_(layer.weight, 0.0, scale)

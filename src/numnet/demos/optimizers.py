@@ -24,6 +24,7 @@ import numpy as np
 import numnet
 from numnet import data, nn, optim, plot
 from numnet.demos.common import Report, image_data, new_figure, output_folder, setting
+from numnet.models import mlp
 
 NAME = "optimizers"
 TITLE = "SGD, Momentum, AdaGrad and Adam on x²/20 + y² and on MNIST"
@@ -102,20 +103,10 @@ def book_rules(name: str, s: Settings) -> np.ndarray:
 
 
 def mnist_model(s: Settings, inputs: int) -> nn.Sequential:
-    """Linear → ReLU for each hidden layer, then Linear(…, 10); He-normal weights, zero biases."""
+    """Linear → ReLU for each hidden layer, then Linear(…, 10); He-normal weights (the book's √(2/n)), zero
+    biases."""
     numnet.manual_seed(s.seed)
-    layers: list[nn.Module] = []
-    width = inputs
-    for units in s.mnist_hidden:
-        layers += [nn.Linear(width, units), nn.ReLU()]
-        width = units
-    layers.append(nn.Linear(width, 10))
-    model = nn.Sequential(*layers)
-    for layer in model:
-        if isinstance(layer, nn.Linear):
-            nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")  # the book's √(2/n)
-            nn.init.zeros_(layer.bias)
-    return model
+    return mlp(inputs, s.mnist_hidden, 10, "relu", init="he")
 
 
 def mnist_losses(s: Settings, report: Report) -> dict[str, list[float]]:

@@ -25,6 +25,7 @@ import numpy as np
 import numnet
 from numnet import data, nn, optim, train
 from numnet.demos.common import Report, image_data, new_figure, output_folder, setting
+from numnet.models import mlp
 
 NAME = "overfitting"
 TITLE = "300 MNIST images: overfitting, weight decay and dropout"
@@ -50,20 +51,7 @@ QUICK: dict[str, Any] = {"epochs": 50, "test_size": 2000}
 def make_model(s: Settings, inputs: int, dropout: float = 0.0) -> nn.Sequential:
     """(Linear → ReLU [→ Dropout]) per hidden layer, then Linear(…, 10); He-normal weights, zero biases."""
     numnet.manual_seed(s.seed)
-    layers: list[nn.Module] = []
-    width = inputs
-    for units in s.hidden:
-        layers += [nn.Linear(width, units), nn.ReLU()]
-        if dropout > 0:
-            layers.append(nn.Dropout(dropout))
-        width = units
-    layers.append(nn.Linear(width, 10))
-    model = nn.Sequential(*layers)
-    for layer in model:
-        if isinstance(layer, nn.Linear):
-            nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
-            nn.init.zeros_(layer.bias)
-    return model
+    return mlp(inputs, s.hidden, 10, "relu", dropout=dropout, init="he")
 
 
 def make_optimizer(s: Settings, model: nn.Module, weight_decay: float) -> optim.SGD:
