@@ -71,6 +71,7 @@ class CrossEntropy(Function):
         n, c = logits.shape
         self.reduction, self.n = reduction, n
         log_p = log_softmax_array(logits, axis=1)
+        self.labels = None  # set for integer labels without smoothing: then no one-hot matrix is built
         if target.dtype.kind in "iub":
             if target.shape != (n,):
                 raise ValueError(
@@ -109,7 +110,7 @@ class CrossEntropy(Function):
         g = _scale(grad, self.reduction, self.n)
         if self.reduction == "none":
             g = g[:, None]
-        if hasattr(self, "labels"):  # integer labels: t is one-hot, so subtract 1 at each row's label
+        if self.labels is not None:  # integer labels: t is one-hot, so subtract 1 at each row's label
             p[self.rows, self.labels] -= 1
             p *= g
             return p, None
