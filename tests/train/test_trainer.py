@@ -277,3 +277,16 @@ def test_one_early_stopping_instance_serves_two_runs(moons):
     )
     assert len(second) == 4  # the first run's stop and patience count did not carry over
     assert stopper.best == min(second["val_loss"])
+
+
+def test_an_iterable_of_batches_without_a_length_trains(moons):
+    X, y, _, _ = moons
+
+    class Batches:  # re-iterable, no __len__
+        def __iter__(self):
+            return ((numnet.Tensor(X[i : i + 50]), y[i : i + 50]) for i in range(0, 300, 50))
+
+    model = small_net()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    history = fit(model, nn.CrossEntropyLoss(), opt, Batches(), 2, progress=True)
+    assert len(history) == 2 and len(history.step_loss) == 12

@@ -69,7 +69,7 @@ def _array(value: Any) -> np.ndarray:
 class _Progress:
     """A tqdm bar over an epoch's batches when drawing one makes sense (a terminal), else nothing."""
 
-    def __init__(self, enabled: bool, total: int, description: str) -> None:
+    def __init__(self, enabled: bool, total: int | None, description: str) -> None:
         self.bar = None
         if enabled and sys.stderr.isatty():
             try:
@@ -161,7 +161,9 @@ class Trainer:
         metric_sums = dict.fromkeys(self.metrics, 0.0)
         total_loss, seen = 0.0, 0
         start = time.perf_counter()
-        bar = _Progress(self.progress, len(self.train_loader), f"epoch {epoch + 1}/{self.total_epochs}")
+        # any re-iterable of batches works; a bar without a length just counts
+        total = len(self.train_loader) if hasattr(self.train_loader, "__len__") else None
+        bar = _Progress(self.progress, total, f"epoch {epoch + 1}/{self.total_epochs}")
         try:
             for batch in self.train_loader:
                 inputs, targets = _split_batch(batch)
@@ -280,7 +282,9 @@ def fit(
     Each step: ``loss = loss_fn(model(x), y)``, ``optimizer.zero_grad()``, ``loss.backward()``,
     ``optimizer.step()``. After each epoch the validation loader (if any) is evaluated: its values are
     recorded as ``val_loss``, ``val_accuracy``… ``metrics`` are names (``"accuracy"``, ``"mse"``, ``"mae"``,
-    ``"r2"``) or functions ``f(y_true, y_pred) -> float``. ``progress`` draws a bar on a terminal.
+    ``"r2"``) or functions ``f(y_true, y_pred) -> float``; on the training batches they are the batch-size
+    weighted mean of per-batch values (exact for accuracy, MSE, MAE; R² is exact only in validation, which
+    scores all predictions at once). ``progress`` draws a bar on a terminal.
     ``resume`` continues from a checkpoint written by ``callbacks.Checkpoint`` (``epochs`` counts the
     checkpoint's epochs too). A NaN/inf loss raises ``TrainingDiverged`` before that step is applied.
     """
