@@ -271,7 +271,7 @@ def test_render_without_graphviz_on_path(tmp_path, monkeypatch):
 
 
 def run_graph_command(argv: list[str]) -> int:
-    from numnet import graph_cli
+    from numnet.cli import graph as graph_cli
 
     parser = argparse.ArgumentParser(prog="numnet")
     commands = parser.add_subparsers(dest="command")
