@@ -9,7 +9,7 @@ from demo_helpers import check_outputs
 
 from numnet import demos
 from numnet.cli import main
-from numnet.demos.cli import demo_parser
+from numnet.cli.demo import demo_parser
 from numnet.demos.common import Report, fmt, setting
 
 NAMES = ["xor", "fit", "linear221", "gender", "mnist", "activations", "numgrad", "apples", "optimizers",
