@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> list:
     """Sub-commands that live with their features (demos, graph drawing, sweeps), when present."""
     found = []
-    for module_name in ("numnet.cli.demo", "numnet.cli.graph", "numnet.sweep.cli"):
+    for module_name in ("numnet.cli.demo", "numnet.cli.graph", "numnet.cli.sweep"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:
