@@ -10,7 +10,7 @@ from numnet.cli.errors import CLIError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from numnet.cli import models, train
+    from numnet.cli import model_files as models, train
 
     parser = argparse.ArgumentParser(prog="numnet", description="Neural networks from scratch in NumPy.")
     parser.add_argument("--version", action="version", version=f"numnet {_version()}")
