@@ -18,6 +18,21 @@ from numnet.summary import summary_table
 from numnet.train import evaluate
 
 
+def register(commands: Any) -> None:
+    """Add ``evaluate``, ``predict`` and ``summary`` to ``numnet``'s sub-parsers."""
+    parser = commands.add_parser("evaluate", help="loss and metrics of a saved model on a dataset")
+    add_evaluate_arguments(parser)
+    parser.set_defaults(run=run_evaluate)
+    parser = commands.add_parser("predict", help="predictions of a saved model for inputs in a CSV/NPY file")
+    add_predict_arguments(parser)
+    parser.set_defaults(run=run_predict)
+    parser = commands.add_parser(
+        "summary", help="layer table of a saved model: output shapes and parameter counts"
+    )
+    add_summary_arguments(parser)
+    parser.set_defaults(run=run_summary)
+
+
 def load_model(path: str) -> tuple[Any, dict[str, Any]]:
     file = Path(path)
     if not file.is_file():

@@ -54,6 +54,15 @@ LOSSES = ("auto", "cross_entropy", "mse", "bce")
 SCHEDULERS = ("none", "step", "cosine", "plateau")
 
 
+def register(commands: Any) -> None:
+    """Add the ``train`` sub-command to ``numnet``'s sub-parsers."""
+    parser = commands.add_parser(
+        "train", help="train an MLP on a dataset and write model, history and pictures"
+    )
+    add_arguments(parser)
+    parser.set_defaults(run=run_train)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     # Every default is None here so that a config file's values can be told apart from flags given.
     add = parser.add_argument
