@@ -11,7 +11,7 @@ import numpy as np
 
 import numnet
 from numnet import data
-from numnet.cli.datasets import load_dataset
+from numnet.recipe.datasets import load_dataset
 from numnet.cli.errors import CLIError
 from numnet.cli.train import make_loss, metrics_for, targets_for
 from numnet.summary import summary_table

@@ -13,7 +13,7 @@ import numpy as np
 
 import numnet
 from numnet import data, nn, optim
-from numnet.cli.datasets import Splits, load_dataset
+from numnet.recipe.datasets import Splits, load_dataset
 from numnet.cli.errors import CLIError
 from numnet.models import ACTIVATIONS, INITS, mlp
 from numnet.train import Checkpoint, EarlyStopping, EpochLogger, LRScheduler, TrainingDiverged, evaluate, fit
