@@ -28,11 +28,12 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from numnet import backend, nn, optim
 from numnet.data import DataLoader, TensorDataset, train_test_split
-from numnet.models import ACTIVATIONS, mlp
+from numnet.models import mlp
+from numnet.recipe import ACTIVATIONS, OPTIMIZERS
 from numnet.tensor import Tensor, no_grad
 from numnet.train import EarlyStopping, Trainer
 
-SOLVERS = optim.OPTIMIZERS
+SOLVERS = OPTIMIZERS
 
 
 @contextlib.contextmanager

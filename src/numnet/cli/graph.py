@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from numnet.cli.errors import CLIError
+from numnet.cli.model_files import input_width, load_model
 
 
 def register(commands: Any) -> None:
@@ -32,36 +33,30 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--grads",
         action="store_true",
-        help="add a loss (cross-entropy against class 0 for classifiers, else MSE against zeros), "
+        help="add the loss numnet train used (against class 0 for classifiers, zeros for regression), "
         "run backward once and print each node's gradient",
     )
     parser.set_defaults(run=run_graph)
 
 
 def run_graph(args: argparse.Namespace) -> int:
-    from numnet import backend, graph, io, ops
+    from numnet import backend, graph
     from numnet.tensor import Tensor
 
     file = Path(args.model)
-    if not file.is_file():
-        raise CLIError(f"model file {file} does not exist (numnet train writes one as <out>/model.npz)")
-    try:
-        model, metadata = io.load_with_metadata(file)
-    except ValueError as exc:
-        raise CLIError(str(exc)) from None
-    metadata = metadata if isinstance(metadata, dict) else {}
+    model, metadata = load_model(args.model)
     if hasattr(model, "eval"):
         model.eval()
 
-    in_features = _in_features(model, metadata)
+    in_features = input_width(model, metadata)
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((1, in_features)).astype(backend.get_default_dtype()))
-    loss_name = metadata.get("loss") or (
-        "cross_entropy" if metadata.get("task") == "classification" else "mse"
-    )
-    target, loss_fn = _loss(loss_name, ops)
     try:
-        root = graph.trace(model, x, target(model, x), loss_fn) if args.grads else model(x)
+        if args.grads:
+            target, loss_fn = _loss_and_target(model, x, metadata)
+            root = graph.trace(model, x, target, loss_fn)
+        else:
+            root = model(x)
     except (ValueError, TypeError) as exc:
         raise CLIError(f"cannot run {file.name} on an input of {in_features} features: {exc}") from None
 
@@ -82,33 +77,22 @@ def run_graph(args: argparse.Namespace) -> int:
     return 0
 
 
-def _in_features(model: Any, metadata: dict[str, Any]) -> int:
-    """The input width: from the metadata, else from the first layer that declares ``in_features``."""
-    value = metadata.get("in_features")
-    if value is None:
-        modules = model.modules() if hasattr(model, "modules") else [model]
-        value = next(
-            (m.in_features for m in modules if isinstance(getattr(m, "in_features", None), int)), None
-        )
-    if value is None:
-        raise CLIError(
-            "cannot tell how many input features this model takes (its file has no in_features "
-            "and it has no Linear layer)"
-        )
-    return int(value)
+def _loss_and_target(model: Any, x: Any, metadata: dict[str, Any]) -> tuple[np.ndarray, Any]:
+    """The loss numnet train chose for this model (``recipe.choose_loss``) and a target for ``x`` in the
+    form that loss takes: class 0 for a classifier, zeros shaped like the output for regression."""
+    from numnet.recipe import choose_loss, targets_for
+    from numnet.tensor import no_grad
 
-
-def _loss(name: str, ops: Any) -> tuple[Any, Any]:
-    """(target maker, loss function) for ``--grads``: class 0, or zeros shaped like the output."""
-
-    def zeros(model: Any, x: Any) -> np.ndarray:
-        from numnet.tensor import no_grad
-
-        with no_grad():
-            return np.zeros_like(np.asarray(model(x).data))
-
-    if name == "cross_entropy":
-        return (lambda model, x: np.zeros(1, dtype=np.int64)), (lambda y, t: ops.CrossEntropy.apply(y, t))
-    if name == "bce":
-        return zeros, (lambda y, t: ops.BCEWithLogits.apply(y, t))
-    return zeros, (lambda y, t: ops.MSE.apply(y, t))
+    with no_grad():
+        width = int(np.asarray(model(x).data).shape[-1])
+    task = metadata.get("task") if metadata.get("task") in ("classification", "regression") else None
+    loss = metadata.get("loss") if isinstance(metadata.get("loss"), str) else "auto"
+    if task is None:
+        task = "classification" if loss in ("cross_entropy", "bce") else "regression"
+    num_outputs = 2 if loss == "bce" else width
+    loss_fn, loss_name = choose_loss(loss, task, num_outputs)
+    if task == "classification":
+        target = targets_for(np.zeros(1, dtype=np.int64), loss_name, num_outputs)
+    else:
+        target = np.zeros((1, width), dtype=np.asarray(x.data).dtype)
+    return target, loss_fn

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,9 @@ import numpy as np
 
 import numnet
 from numnet import data
-from numnet.recipe.datasets import load_dataset
-from numnet.cli.errors import CLIError
-from numnet.cli.train import make_loss, metrics_for, targets_for
+from numnet.cli.errors import CLIError, one_line
+from numnet.files import atomic_write
+from numnet.recipe import LOSSES, NAMED, TASKS, load_dataset, make_loss, metrics_for, targets_for
 from numnet.summary import summary_table
 from numnet.train import evaluate
 
@@ -33,7 +34,12 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run_summary)
 
 
+# The largest input width or output count a model file may declare: the CLI allocates inputs of that size.
+MAX_WIDTH = 10_000_000
+
+
 def load_model(path: str) -> tuple[Any, dict[str, Any]]:
+    """The model in ``path`` and its metadata, every field the CLI reads checked for type and range."""
     file = Path(path)
     if not file.is_file():
         raise CLIError(f"model file {file} does not exist (numnet train writes one as <out>/model.npz)")
@@ -41,7 +47,37 @@ def load_model(path: str) -> tuple[Any, dict[str, Any]]:
         model, meta = numnet.io.load_with_metadata(file)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
-    return model, meta if isinstance(meta, dict) else {}  # numnet.save without metadata stores None
+    return model, checked_metadata(meta if isinstance(meta, dict) else {}, file)  # no metadata: None
+
+
+def checked_metadata(meta: dict[str, Any], file: Path) -> dict[str, Any]:
+    """``meta`` with the fields the CLI uses checked: a file with a wrong one is refused in one line."""
+
+    def bad(field: str, wants: str) -> CLIError:
+        return CLIError(f"{file}: its metadata's {field} must be {wants}, got {meta.get(field)!r}")
+
+    def whole(value: Any, low: int, high: int) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+    for field in ("in_features", "num_outputs"):
+        if field in meta and not whole(meta[field], 1, MAX_WIDTH):
+            raise bad(field, f"a whole number from 1 to {MAX_WIDTH:,}")
+    for field, choices in (("loss", LOSSES), ("task", ("classification", "regression"))):
+        if field in meta and meta[field] not in choices:
+            raise bad(field, "one of " + ", ".join(choices))
+    if "dataset" in meta and not (isinstance(meta["dataset"], str) and meta["dataset"]):
+        raise bad("dataset", "a dataset name")
+    settings = meta.get("settings", {})
+    if not isinstance(settings, dict):
+        raise bad("settings", "a table of settings")
+    for field, low in (("seed", 0), ("samples", 1)):
+        value = settings.get(field)
+        if value is not None and not whole(value, low, 2**63 - 1):
+            raise CLIError(f"{file}: its settings' {field} must be a whole number ≥ {low}, got {value!r}")
+    for field in ("target", "task"):
+        if settings.get(field) is not None and not isinstance(settings[field], str):
+            raise CLIError(f"{file}: its settings' {field} must be text, got {settings[field]!r}")
+    return meta
 
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +92,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     name = args.dataset or meta.get("dataset")
     if not name:
         raise CLIError("this model file does not say which dataset it was trained on; pass --dataset")
+    if not args.dataset and name.lower() not in NAMED:
+        # a model file names a dataset; only a built-in one is read on its word, never a local file
+        raise CLIError(
+            f"this model was trained on the file {name!r}; pass --dataset FILE to evaluate it on a file"
+        )
     settings = meta.get("settings", {})
     same = name == meta.get("dataset")  # regenerate the trained-on data exactly (--samples included)
     splits = load_dataset(
@@ -63,14 +104,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
         seed=settings.get("seed", 0),
         target=args.target or settings.get("target"),
         n_samples=settings.get("samples") if same else None,
+        task=settings.get("task", "auto") if same and settings.get("task") in TASKS else "auto",
     )
     split = getattr(splits, args.split)
     if split is None:
         raise CLIError(f"dataset {name} has no {args.split} split; use --split train")
     x, y = split
-    if x.shape[1] != _in_features(model, meta):
+    if x.shape[1] != input_width(model, meta):
         raise CLIError(
-            f"dataset {name} has {x.shape[1]} features but the model expects {_in_features(model, meta)}"
+            f"dataset {name} has {x.shape[1]} features but the model expects {input_width(model, meta)}"
         )
     # the same loss, targets and metrics as numnet train used (the loss it chose is in the metadata)
     loss_fn, loss_name = make_loss(meta.get("loss", "auto"), splits)
@@ -102,7 +144,15 @@ def read_inputs(path: Path, expected: int) -> np.ndarray:
         try:
             x = np.load(path, allow_pickle=False)
         except ValueError as exc:
-            raise CLIError(f"{path} is not a readable .npy array: {exc}") from None
+            # NumPy's message for an object array suggests loading it with pickle: numnet never does that
+            if "pickle" in str(exc).lower() or "object" in str(exc).lower():
+                raise CLIError(
+                    f"{path} holds Python objects (pickled data), which numnet never loads; "
+                    "save a plain numeric array with np.save"
+                ) from None
+            raise CLIError(f"{path} is not a readable .npy array: {one_line(exc)}") from None
+        if not isinstance(x, np.ndarray) or x.dtype.kind not in "biuf":
+            raise CLIError(f"{path}: inputs must be a numeric array, got {getattr(x, 'dtype', type(x))}")
     elif suffix == ".csv":
         with path.open(newline="") as handle:
             rows = list(csv.reader(handle))
@@ -129,16 +179,23 @@ def _not_number(value: str) -> bool:
     return False
 
 
-def _in_features(model: Any, meta: dict[str, Any]) -> int:
+def input_width(model: Any, meta: dict[str, Any]) -> int:
+    """The input width: from the metadata, else from the first layer that declares ``in_features``."""
     if "in_features" in meta:
         return int(meta["in_features"])
-    first = next(iter(model.parameters()))
-    return int(first.shape[1])
+    modules = model.modules() if hasattr(model, "modules") else [model]
+    value = next((m.in_features for m in modules if isinstance(getattr(m, "in_features", None), int)), None)
+    if value is None:
+        raise CLIError(
+            "cannot tell how many input features this model takes (its file has no in_features "
+            "and it has no Linear layer)"
+        )
+    return int(value)
 
 
 def run_predict(args: argparse.Namespace) -> int:
     model, meta = load_model(args.model)
-    x = read_inputs(Path(args.input), _in_features(model, meta))
+    x = read_inputs(Path(args.input), input_width(model, meta))
     model.eval()
     with numnet.no_grad():
         scores = model(numnet.Tensor(x)).data
@@ -154,15 +211,18 @@ def run_predict(args: argparse.Namespace) -> int:
         result = scores
     if args.output:
         out = Path(args.output)
-        if out.suffix.lower() == ".npy":
-            np.save(out, result)
-        else:
-            np.savetxt(
-                out,
-                np.atleast_2d(result.T).T,
-                delimiter=",",
-                fmt="%d" if result.dtype.kind == "i" else "%.6g",
-            )
+        with atomic_write(out) as handle:
+            if out.suffix.lower() == ".npy":
+                np.save(handle, result, allow_pickle=False)
+            else:
+                text = io.StringIO()
+                np.savetxt(
+                    text,
+                    np.atleast_2d(result.T).T,
+                    delimiter=",",
+                    fmt="%d" if result.dtype.kind == "i" else "%.6g",
+                )
+                handle.write(text.getvalue().encode())
         print(f"wrote {len(result)} predictions to {out}")
     else:
         for row in np.atleast_1d(result):
@@ -176,5 +236,5 @@ def add_summary_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_summary(args: argparse.Namespace) -> int:
     model, meta = load_model(args.model)
-    print(summary_table(model, (_in_features(model, meta),)))
+    print(summary_table(model, (input_width(model, meta),)))
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,13 @@ import numpy as np
 from numnet import data
 
 NAMED = ("mnist", "fashion-mnist", "digits", "xor", "moons", "circles", "spirals", "curve", "gender")
+# Datasets drawn at random, whose size --samples sets.
+GENERATED = ("moons", "circles", "spirals", "curve")
+# An integer target column with more distinct labels than this is taken for an ID or a quantity, not
+# classes: --task auto asks which it is instead of building a layer with that many outputs.
+MAX_AUTO_CLASSES = 1000
+# Even with --task classification, no more outputs than this (one output per class is allocated).
+MAX_CLASSES = 100_000
 
 
 class DatasetError(ValueError):
@@ -34,6 +42,11 @@ class Splits:
     def in_features(self) -> int:
         return int(self.train[0].shape[1])
 
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The shape of one input sample, e.g. ``(784,)``."""
+        return tuple(int(n) for n in self.train[0].shape[1:])
+
 
 def _classification(name: str, train, validation, test, **extra) -> Splits:
     labels = np.concatenate([s[1] for s in (train, validation, test) if s is not None])
@@ -52,8 +65,21 @@ def _split(x: np.ndarray, y: np.ndarray, seed: int, fractions=(0.7, 0.15)) -> tu
     return tuple((x[p], y[p]) for p in parts)
 
 
-def load_dataset(name: str, seed: int = 0, target: str | None = None, n_samples: int | None = None) -> Splits:
-    """A named dataset (see ``NAMED``) or a CSV/NPZ file path."""
+def load_dataset(
+    name: str,
+    seed: int = 0,
+    target: str | None = None,
+    n_samples: int | None = None,
+    task: str = "auto",
+) -> Splits:
+    """A named dataset (see ``NAMED``) or a CSV/NPZ file path. ``task`` (``auto``, ``classification`` or
+    ``regression``) says how a file's target column is read; named datasets have their own task."""
+    if task not in ("auto", "classification", "regression"):
+        raise DatasetError(f"task must be auto, classification or regression, got {task!r}")
+    if n_samples is not None and (
+        isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1
+    ):
+        raise DatasetError(f"--samples must be a positive whole number, got {n_samples!r}")
     key = name.lower()
     if key in ("mnist", "fashion-mnist"):
         loader = data.load_mnist if key == "mnist" else data.load_fashion_mnist
@@ -84,16 +110,14 @@ def load_dataset(name: str, seed: int = 0, target: str | None = None, n_samples:
         return Splits(key, (x, y), None, (x_test, data.curve_function(x_test)), "regression", 1)
     path = Path(name)
     if path.suffix.lower() in (".csv", ".npz"):
-        return _load_file(path, seed, target)
+        return _load_file(path, seed, target, task)
     raise DatasetError(
         f"unknown dataset {name!r}: use one of {', '.join(NAMED)}, or a .csv / .npz file with a target column"
     )
 
 
-def _load_file(path: Path, seed: int, target: str | None) -> Splits:
-    if not path.is_file():
-        raise DatasetError(f"data file {path} does not exist")
-    if path.suffix.lower() == ".npz":
+def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    try:
         with np.load(path, allow_pickle=False) as archive:
             keys = set(archive.files)
             pair = next(
@@ -102,6 +126,29 @@ def _load_file(path: Path, seed: int, target: str | None) -> Splits:
             if pair is None:
                 raise DatasetError(f"{path}: an .npz needs arrays named X and y (has {sorted(keys)})")
             x, y = archive[pair[0]], archive[pair[1]]
+    except DatasetError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        # NumPy's own message for an object array suggests loading it with pickle: numnet never does that
+        pickled = "pickle" in str(exc).lower() or "object" in str(exc).lower()
+        raise DatasetError(
+            f"{path}: holds Python objects (pickled data), which numnet never loads; save plain numeric "
+            "arrays with np.savez(path, X=..., y=...)"
+            if pickled
+            else f"{path} is not a readable .npz archive ({type(exc).__name__}); write one with np.savez"
+        ) from None
+    if x.dtype.kind not in "biuf" or y.dtype.kind not in "biuf":
+        raise DatasetError(f"{path}: X and y must be numeric arrays (got {x.dtype} and {y.dtype})")
+    if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
+        raise DatasetError(f"{path}: X and y need one row per sample (shapes {x.shape} and {y.shape})")
+    return x, y
+
+
+def _load_file(path: Path, seed: int, target: str | None, task: str = "auto") -> Splits:
+    if not path.is_file():
+        raise DatasetError(f"data file {path} does not exist")
+    if path.suffix.lower() == ".npz":
+        x, y = _read_npz(path)
         feature_names = None
     else:
         x, y, feature_names = _read_csv(path, target)
@@ -111,13 +158,37 @@ def _load_file(path: Path, seed: int, target: str | None) -> Splits:
     if not np.all(np.isfinite(x)):
         raise DatasetError(f"{path}: the features contain NaN or infinite values; clean or impute them first")
     y = np.asarray(y)
-    integral = y.dtype.kind in "iub" or (
-        y.dtype.kind == "f" and np.all(y == np.round(y)) and len(np.unique(y)) <= 50
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        rows = np.flatnonzero(~np.isfinite(y.reshape(len(y), -1)).all(axis=1))
+        raise DatasetError(
+            f"{path}: the target has NaN or infinite values ({len(rows)} rows, the first row {rows[0] + 1}); "
+            "drop or fill those rows first"
+        )
+    whole = y.dtype.kind in "iub" or (y.dtype.kind == "f" and bool(np.all(y == np.round(y))))
+    if task == "classification" and not whole:
+        raise DatasetError(f"{path}: --task classification needs whole-number class labels 0, 1, 2, …")
+    integral = task == "classification" or (
+        task == "auto"
+        and (y.dtype.kind in "iub" or (y.dtype.kind == "f" and whole and len(np.unique(y)) <= 50))
     )
     if integral:
+        if y.ndim > 1 and y.size != len(y):
+            raise DatasetError(f"{path}: class labels must be one column, got shape {y.shape}")
+        y = y.reshape(-1)
+        if y.size and (y.min() < 0 or y.max() >= MAX_CLASSES):
+            bad = y.min() if y.min() < 0 else y.max()
+            raise DatasetError(
+                f"{path}: class labels must be 0, 1, 2, … below {MAX_CLASSES:,}; found {bad}"
+                + ("; if the target is a quantity, pass --task regression" if bad > 0 else "")
+            )
         labels = y.astype(np.int64)
-        if labels.min() < 0:
-            raise DatasetError(f"{path}: class labels must be 0, 1, 2, …; found {labels.min()}")
+        classes = int(labels.max()) + 1 if labels.size else 0
+        if task == "auto" and classes > MAX_AUTO_CLASSES:
+            raise DatasetError(
+                f"{path}: the target column holds whole numbers up to {classes - 1:,} "
+                f"({len(np.unique(labels)):,} distinct): as classes that is a {classes:,}-output layer. "
+                "If it is a quantity, pass --task regression; if they are classes, --task classification"
+            )
         train, validation, test = _split(x, labels, seed)
         return _classification(path.name, train, validation, test, feature_names=feature_names)
     y = y.astype(np.float32).reshape(len(y), -1)

@@ -23,7 +23,7 @@ def run_job(kind: str, settings: dict[str, Any]) -> dict[str, Any]:
     }
     try:
         if kind == "train":
-            from numnet.cli.train import train_from_settings
+            from numnet.recipe import train_from_settings
 
             summary = train_from_settings(settings, verbose=False)
             splits = summary["results"]

@@ -38,6 +38,8 @@ def save_checkpoint(path: str | Path, trainer: Trainer) -> Path:
         "step": trainer.step,
         "history": trainer.history.to_dict(),
     }
+    if getattr(trainer, "settings", None) is not None:  # the run's settings, for --resume to compare
+        state["settings"] = trainer.settings
     save_state(path, {"version": VERSION, "state": state}, kind=FORMAT)
     return Path(path)
 

@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from numnet.files import atomic_write_text
+
 
 class History:
     """Per-epoch records (loss, metrics, learning rate, time) and per-step losses.
@@ -72,11 +74,11 @@ class History:
         return history
 
     def save(self, path: str | Path) -> Path:
-        """Write ``history.json``-style JSON (NaN and inf written as null)."""
+        """Write ``history.json``-style JSON (NaN and inf written as null), atomically: a crash leaves the
+        previous file or the complete new one."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(_finite(self.to_dict()), indent=1))
-        return path
+        return atomic_write_text(path, json.dumps(_finite(self.to_dict()), indent=1))
 
     @classmethod
     def load(cls, path: str | Path) -> History:

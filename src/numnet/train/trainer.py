@@ -107,8 +107,11 @@ class Trainer:
         metrics: Sequence[str | MetricFn] | None = None,
         callbacks: Sequence[Callback] | None = None,
         progress: bool = True,
+        settings: dict[str, Any] | None = None,
     ) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        # plain-JSON description of the run (the CLI's settings), written into checkpoints for --resume checks
+        self.settings = settings
         self.train_loader, self.val_loader = train_loader, val_loader
         self.metrics = resolve_metrics(metrics)
         self.callbacks = list(callbacks or ())
@@ -276,6 +279,7 @@ def fit(
     callbacks: Sequence[Callback] | None = None,
     progress: bool = True,
     resume: str | Path | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs and return its ``History``.
 
@@ -286,7 +290,11 @@ def fit(
     weighted mean of per-batch values (exact for accuracy, MSE, MAE; R² is exact only in validation, which
     scores all predictions at once). ``progress`` draws a bar on a terminal.
     ``resume`` continues from a checkpoint written by ``callbacks.Checkpoint`` (``epochs`` counts the
-    checkpoint's epochs too). A NaN/inf loss raises ``TrainingDiverged`` before that step is applied.
+    checkpoint's epochs too). ``settings`` (plain JSON) is stored in every checkpoint as ``"settings"``, so
+    a resumed run can check it continues the same run. A NaN/inf loss raises ``TrainingDiverged`` before
+    that step is applied.
     """
-    trainer = Trainer(model, loss_fn, optimizer, train_loader, val_loader, metrics, callbacks, progress)
+    trainer = Trainer(
+        model, loss_fn, optimizer, train_loader, val_loader, metrics, callbacks, progress, settings=settings
+    )
     return trainer.fit(epochs, resume=resume)
