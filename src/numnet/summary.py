@@ -29,12 +29,18 @@ def layer_rows(model: Any, input_shape: Sequence[int]) -> list[tuple[str, str, t
     return rows
 
 
+def printable(text: str) -> str:
+    """``text`` with control and other unprintable characters escaped (``\\x1b``, ``\\n``): a layer name
+    from a model file cannot move the cursor, clear the screen or forge lines in a terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def summary_table(model: Any, input_shape: Sequence[int]) -> str:
-    """The table as text, with the totals (parameters and their memory)."""
+    """The table as text, with the totals (parameters and their memory). Names are shown ``printable``."""
     rows = layer_rows(model, input_shape)
     header = ("layer", "type", "output shape", "params")
     body = [
-        (name or "-", kind, "(N, " + ", ".join(map(str, shape[1:])) + ")", f"{count:,}")
+        (printable(name) or "-", printable(kind), "(N, " + ", ".join(map(str, shape[1:])) + ")", f"{count:,}")
         for name, kind, shape, count in rows
     ]
     widths = [max(len(str(r[i])) for r in (header, *body)) for i in range(4)]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,22 @@ def _dask_backend(scheduler: str | None, workers: int) -> Iterator[None]:
             cluster.close()
 
 
+def effective_jobs(jobs: int, rows: int) -> int:
+    """``jobs`` clamped to the rows and the cores: more workers than either only cost memory."""
+    return max(1, min(int(jobs), rows, os.cpu_count() or 1))
+
+
+def _shutdown_loky_workers() -> None:
+    """End the worker processes joblib's loky backend keeps for reuse, so none outlives the command."""
+    from joblib.externals.loky import reusable_executor
+
+    # joblib keeps one process pool alive between calls (its ``_executor``); asking for it with
+    # get_reusable_executor() would start a new pool when none runs, so the module's own handle is used.
+    executor = getattr(reusable_executor, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True, kill_workers=True)
+
+
 def run_grid(
     kind: str,
     rows: list[dict[str, Any]],
@@ -74,14 +91,24 @@ def run_grid(
     jobs: int = 1,
     backend: str = "loky",
     scheduler: str | None = None,
+    on_row: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run every row (``run_job(kind, row)``) with ``jobs`` parallel workers; results in row order.
 
     Each row writes into ``out/row-XX``. ``backend`` is a joblib backend: ``loky`` (processes on this
     machine), ``threading``, ``sequential``, or ``dask`` (on the cluster at ``scheduler``, an address such
-    as ``tcp://10.0.0.5:8786``; without one, a local cluster of ``jobs`` workers)."""
+    as ``tcp://10.0.0.5:8786``; without one, a local cluster of ``jobs`` workers). ``jobs`` is clamped to
+    min(rows, cores). ``on_row(index, result)`` is called in this process as each row finishes (in the
+    order they finish), so a caller can write the table so far. Every worker started here has ended when
+    this returns, or raises (Ctrl-C included)."""
     import joblib
 
+    if not rows:
+        return []
+    if backend == "dask":
+        jobs = max(1, min(int(jobs), len(rows)))  # a cluster's cores are not this machine's
+    else:
+        jobs = effective_jobs(jobs, len(rows))
     prepared = []
     for index, row in enumerate(rows):
         settings = dict(row)
@@ -89,10 +116,29 @@ def run_grid(
         if jobs > 1 and not settings.get("threads"):
             settings["threads"] = 1  # one BLAS thread per worker: the workers already fill the cores
         prepared.append(settings)
-    tasks = (joblib.delayed(run_job)(kind, settings) for settings in prepared)
-    if backend == "dask":
-        with _dask_backend(scheduler, jobs):
-            return list(joblib.Parallel(n_jobs=jobs)(tasks))
-    if scheduler is not None:
+    if scheduler is not None and backend != "dask":
         raise ValueError("--scheduler is for --backend dask")
-    return list(joblib.Parallel(n_jobs=jobs, backend=backend)(tasks))
+    results: list[dict[str, Any] | None] = [None] * len(rows)
+
+    def numbered(index: int, settings: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return index, run_job(kind, settings)
+
+    tasks = (joblib.delayed(numbered)(index, settings) for index, settings in enumerate(prepared))
+
+    def collect(parallel: joblib.Parallel) -> None:
+        for index, row in parallel(tasks):
+            row["index"] = index
+            results[index] = row
+            if on_row is not None:
+                on_row(index, row)
+
+    try:
+        if backend == "dask":
+            with _dask_backend(scheduler, jobs):
+                collect(joblib.Parallel(n_jobs=jobs, return_as="generator_unordered"))
+        else:
+            collect(joblib.Parallel(n_jobs=jobs, backend=backend, return_as="generator_unordered"))
+    finally:
+        if backend == "loky":
+            _shutdown_loky_workers()
+    return [row for row in results if row is not None]
