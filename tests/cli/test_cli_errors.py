@@ -256,3 +256,15 @@ def test_sigterm_and_sighup_stop_with_one_line_and_leave_no_temporaries(tmp_path
     assert process.returncode == code, err
     assert err.strip().splitlines() == [f"numnet train: stopped by {signal.Signals(signum).name}"]
     assert not [p for p in (tmp_path / "run").iterdir() if p.name.startswith(".numnet-tmp.")]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX pipes")
+def test_a_pipe_given_as_a_file_is_refused_without_blocking(tmp_path, capsys):
+    fifo = tmp_path / "inputs.npy"
+    os.mkfifo(fifo)
+    model = tmp_path / "m.npz"
+    numnet.save(nn.Sequential(nn.Linear(1, 2)), model, metadata={"in_features": 1})
+    code, _, err = run(capsys, "predict", str(model), str(fifo))
+    assert code == 2 and "not a regular file" in one_error_line(err, "predict")
+    code, _, err = run(capsys, "summary", str(fifo))
+    assert code == 2 and "not a regular file" in one_error_line(err, "summary")

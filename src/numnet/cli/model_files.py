@@ -41,6 +41,10 @@ MAX_WIDTH = 10_000_000
 def load_model(path: str) -> tuple[Any, dict[str, Any]]:
     """The model in ``path`` and its metadata, every field the CLI reads checked for type and range."""
     file = Path(path)
+    if file.exists() and not file.is_file():
+        raise CLIError(
+            f"model file {file} is not a regular file (a folder, pipe or device); give a model.npz"
+        )
     if not file.is_file():
         raise CLIError(f"model file {file} does not exist (numnet train writes one as <out>/model.npz)")
     try:
@@ -137,6 +141,10 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def read_inputs(path: Path, expected: int) -> np.ndarray:
+    if path.exists() and not path.is_file():
+        raise CLIError(
+            f"input file {path} is not a regular file (a folder, pipe or device); give a .csv or .npy"
+        )
     if not path.is_file():
         raise CLIError(f"input file {path} does not exist")
     suffix = path.suffix.lower()

@@ -120,7 +120,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         results = run_grid(
             kind, rows, out, jobs=jobs, backend=args.backend, scheduler=args.scheduler, on_row=on_row
         )
-    except (KeyboardInterrupt, Exception):
+    except BaseException:  # Ctrl-C, SIGTERM (numnet.cli.Terminated) or an error: say what was kept
         if finished:
             print(
                 f"numnet sweep: stopped; the {len(finished)} finished rows are in {out}/sweep.md",
