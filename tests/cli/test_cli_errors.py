@@ -268,3 +268,13 @@ def test_a_pipe_given_as_a_file_is_refused_without_blocking(tmp_path, capsys):
     assert code == 2 and "not a regular file" in one_error_line(err, "predict")
     code, _, err = run(capsys, "summary", str(fifo))
     assert code == 2 and "not a regular file" in one_error_line(err, "summary")
+
+
+def test_control_characters_in_an_error_are_escaped(tmp_path, capsys):
+    code, _, err = run(capsys, "summary", str(tmp_path / "evil\x1b[2J\rname.npz"))
+    assert (
+        code == 2
+        and "\x1b" not in err
+        and "\r" not in err
+        and "evil\\x1b[2J\\rname" in one_error_line(err, "summary")
+    )

@@ -10,6 +10,8 @@ class CLIError(Exception):
 
 
 def one_line(exc: BaseException) -> str:
-    """An exception's message on one line (a multi-line message is joined with " / ")."""
-    text = " / ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    """An exception's message on one line (a multi-line message is joined with " / "), control characters
+    escaped: a file name from the user or a model file cannot forge lines or codes in the terminal."""
+    text = " / ".join(line.strip() for line in str(exc).split("\n") if line.strip())
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
     return text or type(exc).__name__
