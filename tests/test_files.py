@@ -128,3 +128,31 @@ def test_unique_folders_get_a_suffix_instead_of_sharing(tmp_path):
     assert all(p.is_dir() for p in made)
     with pytest.raises(FileExistsError, match="choose another folder"):
         create_unique_folder(base, attempts=3)
+
+
+@posix_only
+def test_run_outputs_go_through_atomic_write(tmp_path, capsys):
+    from numnet.cli import main
+    from numnet.train import History
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    history = History()
+    history.record_epoch({"loss": 1.0})
+    (tmp_path / "history.json").symlink_to(victim)
+    history.save(tmp_path / "history.json")
+    assert victim.read_text() == "precious" and not (tmp_path / "history.json").is_symlink()
+    os.chmod(tmp_path / "history.json", 0o600)
+    history.save(tmp_path / "history.json")
+    assert stat.S_IMODE(os.stat(tmp_path / "history.json").st_mode) == 0o600
+
+    out = tmp_path / "sweep"
+    out.mkdir()
+    (out / "sweep.md.bak").write_text("")  # not a sweep table: the folder may be used
+    (out / "row-00").mkdir()
+    argv = ["sweep", "--dataset", "xor", "--hidden", "3", "--epochs", "1", "--batch-size", "4"]
+    argv += ["--grid", "lr=0.1", "--jobs", "1", "--backend", "sequential", "--out", str(out)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert temporaries(out) == [] and temporaries(out / "row-00") == []
+    assert (out / "sweep.csv").is_file() and (out / "row-00" / "summary.json").is_file()
