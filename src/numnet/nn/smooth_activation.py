@@ -46,7 +46,7 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = alpha  # kept as given: the repr shows it as PyTorch does
         self.inplace = bool(inplace)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -63,8 +63,8 @@ class Softplus(Module):
         super().__init__()
         if beta == 0:
             raise ValueError("Softplus: beta must be non-zero (it divides the result)")
-        self.beta = float(beta)
-        self.threshold = float(threshold)
+        self.beta = beta
+        self.threshold = threshold
 
     def forward(self, x: Tensor) -> Tensor:
         return F.softplus(x, self.beta, self.threshold)

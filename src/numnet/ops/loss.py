@@ -173,7 +173,8 @@ class CrossEntropy(Function):
             labels = target.reshape(-1)
             if m and not label_smoothing and w is None:
                 low, high = labels.min(), labels.max()
-                if low >= 0 and high < c:
+                # (an ignore_index inside [0, C) may still be among them: then the general path)
+                if low >= 0 and high < c and (not 0 <= ignore_index < c or ignore_index not in labels):
                     # Integer labels: pick log p[t] per row; no one-hot matrix is ever built.
                     self.labels, self.rows, self.log_p = labels, np.arange(m), log_p
                     return self._out(_reduce(-log_p[self.rows, labels], reduction))
@@ -201,7 +202,7 @@ class CrossEntropy(Function):
             if label_smoothing:
                 probs = probs * (1 - label_smoothing) + label_smoothing / c
             t_matrix = probs if w is None else probs * w
-            self.count = m
+            self.count = m if c else 0  # "mean" over no elements is NaN, as PyTorch
         self.target, self.log_p, self.label_smoothing, self.weight = t_matrix, log_p, label_smoothing, w
         self.is_labels = is_labels
         # L = −Σ_c T_c · log p_c  per prediction
