@@ -232,3 +232,26 @@ def test_module_to_accepts_cpu_and_dtypes():
         net.to(torch.device("meta"))
     with pytest.raises(TypeError, match="not a dtype or a device"):
         net.to("banana")
+
+
+# --- regressions from the differential fuzzer (issue 12) ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [(F.softmax, torch.softmax), (F.log_softmax, torch.log_softmax)])
+def test_softmax_of_0d_and_empty_inputs_as_torch(ours, theirs):
+    for shape, dim in [((), 0), ((), -1), ((2, 0), 1), ((0, 3), 0), ((0, 3), -1)]:
+        x = numnet.Tensor(np.full(shape, 0.7), requires_grad=True)
+        xt = torch.full(shape, 0.7, dtype=torch.float64, requires_grad=True)
+        y, yt = ours(x, dim), theirs(xt, dim)
+        np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-15)
+        y.sum().backward()
+        yt.sum().backward()
+        np.testing.assert_allclose(x.grad, xt.grad.numpy(), atol=1e-15)
+
+
+def test_flatten_of_0d_input_as_torch():
+    x = numnet.Tensor(np.float64(3.0), requires_grad=True)
+    assert F.flatten(x).shape == tuple(torch.flatten(torch.tensor(3.0)).shape) == (1,)
+    assert nn.Flatten(0)(x).shape == (1,)
+    with pytest.raises(ValueError, match="do not fit"):
+        nn.Flatten()(x)  # start_dim=1 is out of range for a 0-d input, in torch too

@@ -82,26 +82,40 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 def _check_dim(name: str, input: Any, dim: int) -> None:
-    ndim = np.ndim(input.data if isinstance(input, Tensor) else input)
+    ndim = max(np.ndim(input.data if isinstance(input, Tensor) else input), 1)  # a 0-d input has dims -1, 0
     if not -ndim <= dim < ndim:
         raise ValueError(f"{name}: dim={dim} is out of range for an input of shape {np.shape(input)}")
 
 
+def _is_empty(input: Any) -> bool:
+    return np.size(input.data if isinstance(input, Tensor) else input) == 0
+
+
 def softmax(input: Tensor, dim: int = -1) -> Tensor:
-    """exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim`` (computed with the max subtracted: no overflow)."""
+    """exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim`` (computed with the max subtracted: no overflow).
+
+    A 0-d input is one value (softmax 1, as PyTorch); an empty input gives an empty result.
+    """
     _check_dim("softmax", input, dim)
+    if _is_empty(input):  # nothing to normalise (the op's max would fail on a zero-length axis)
+        return ops.Mul.apply(input, 1.0)
     return ops.Softmax.apply(input, axis=dim)
 
 
 def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
-    """log softmax along ``dim``: xᵢ − log Σⱼ exp(xⱼ), stable for any logits."""
+    """log softmax along ``dim``: xᵢ − log Σⱼ exp(xⱼ), stable for any logits (0-d and empty inputs as
+    ``softmax``)."""
     _check_dim("log_softmax", input, dim)
+    if _is_empty(input):
+        return ops.Mul.apply(input, 1.0)
     return ops.LogSoftmax.apply(input, axis=dim)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim`` … ``end_dim`` (inclusive) into one: (N, 2, 3) → (N, 6) for 1 … −1."""
     shape = np.shape(input.data if isinstance(input, Tensor) else input)
+    if not shape and start_dim in (0, -1) and end_dim in (0, -1):
+        return ops.Reshape.apply(input, shape=(1,))  # a 0-d input flattens to one element, as PyTorch
     ndim = len(shape)
     start, end = start_dim % max(ndim, 1), end_dim % max(ndim, 1)
     if not (-ndim <= start_dim < ndim and -ndim <= end_dim < ndim) or start > end:
