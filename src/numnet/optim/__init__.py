@@ -31,6 +31,17 @@ from numnet.optim.rmsprop import RMSprop
 from numnet.optim.sgd import SGD
 
 __all__ = [
-    "OPTIMIZERS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam",
-    "RMSprop", "create_optimizer", "lr_scheduler",
+    "OPTIMIZERS",
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "Optimizer",
+    "RAdam",
+    "RMSprop",
+    "create_optimizer",
+    "lr_scheduler",
 ]
