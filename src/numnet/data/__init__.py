@@ -4,6 +4,8 @@ Everything here works on NumPy arrays and depends only on ``numnet.tensor`` and 
 
 * ``Dataset``, ``TensorDataset``, ``Subset``, ``random_split`` — map-style datasets;
 * ``DataLoader`` — mini-batches, fast for array-backed datasets, with resumable seeded shuffling;
+* ``Sampler``, ``SequentialSampler``, ``RandomSampler``, ``SubsetRandomSampler``, ``WeightedRandomSampler``,
+  ``BatchSampler`` — which samples a loader visits (also reachable as ``numnet.utils.data``);
 * ``Standardizer`` / ``standardize``, ``one_hot``, ``train_test_split`` — preprocessing;
 * ``make_xor``, ``make_curve``, ``load_gender``, ``make_moons``, ``make_circles``, ``make_spirals``: toys;
 * ``load_digits`` (scikit-learn's 8×8 digits), ``load_mnist``, ``load_fashion_mnist`` — real data;
@@ -26,6 +28,14 @@ from numnet.data.mnist import (
 )
 from numnet.data.preprocessing import Standardizer, one_hot, standardize, train_test_split
 from numnet.data.safe_pickle import safe_load, safe_loads
+from numnet.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 from numnet.data.toy import (
     GENDER_OFFSETS,
     Bunch,
@@ -42,6 +52,7 @@ from numnet.data.toy import (
 __all__ = [
     "FASHION_MNIST_CLASSES",
     "GENDER_OFFSETS",
+    "BatchSampler",
     "Bunch",
     "ChecksumError",
     "DataLoader",
@@ -49,9 +60,14 @@ __all__ = [
     "DatasetNotFoundError",
     "IDXError",
     "MNISTData",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
     "Standardizer",
     "Subset",
+    "SubsetRandomSampler",
     "TensorDataset",
+    "WeightedRandomSampler",
     "curve_function",
     "curve_linspace",
     "data_folder",

@@ -50,8 +50,10 @@ class TensorDataset(Dataset):
     """Samples are rows of several arrays that share their first dimension.
 
     ``TensorDataset(X, y)`` with ``X`` of shape ``(N, ...)`` and ``y`` of shape ``(N, ...)``: item ``i`` is
-    the tuple ``(X[i], y[i])``. Arrays and ``Tensor`` s are kept without a copy (a tensor's ``.data``), dtypes
-    unchanged; ``.arrays`` is the tuple of NumPy arrays.
+    the tuple ``(X[i], y[i])`` of Tensors (views of the rows, no gradient), as in PyTorch. Arrays and
+    ``Tensor`` s are kept without a copy (a tensor's ``.data``), dtypes unchanged; ``.arrays`` is the tuple of
+    NumPy arrays, ``.tensors`` the same as Tensors. (``DataLoader`` gathers whole batches from ``.arrays``
+    directly, never item by item.)
 
     Raises ``ValueError`` naming the lengths when the first dimensions differ.
     """
@@ -68,15 +70,15 @@ class TensorDataset(Dataset):
         self.arrays: tuple[np.ndarray, ...] = converted
 
     @property
-    def tensors(self) -> tuple[np.ndarray, ...]:
-        """Alias of ``arrays`` (the PyTorch name)."""
-        return self.arrays
+    def tensors(self) -> tuple[Tensor, ...]:
+        """The arrays as Tensors sharing their memory (the PyTorch attribute)."""
+        return tuple(Tensor(a) for a in self.arrays)
 
     def __len__(self) -> int:
         return self.arrays[0].shape[0]
 
-    def __getitem__(self, index: Any) -> tuple[Any, ...]:
-        return tuple(a[index] for a in self.arrays)
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
+        return tuple([Tensor._wrap(a[index], False) for a in self.arrays])
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{a.shape} {a.dtype}" for a in self.arrays)
@@ -136,18 +138,23 @@ def _split_lengths(n: int, lengths: Sequence[float]) -> list[int]:
 
 
 def random_split(
-    dataset: Any, lengths_or_fractions: Sequence[float], seed: int | None = None
+    dataset: Any, lengths_or_fractions: Sequence[float], generator: Any = None, seed: int | None = None
 ) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random ``Subset`` s.
 
     ``lengths_or_fractions``: integer lengths that sum to ``len(dataset)``, or fractions that sum to 1 (the
     floors, with the remainder handed out one each from the first split on). The permutation comes from
-    ``np.random.default_rng(seed)`` when ``seed`` is given, else from numnet's generator
-    (``numnet.backend.get_rng()``, so ``numnet.manual_seed`` covers it).
+    ``generator`` (a ``numpy.random.Generator``, or an integer seed) or ``np.random.default_rng(seed)`` when
+    either is given, else from numnet's generator (``numnet.backend.get_rng()``, so ``numnet.manual_seed``
+    covers it).
     """
+    from numnet.data.sampler import as_generator
+
     n = len(dataset)
     counts = _split_lengths(n, lengths_or_fractions)
-    rng = np.random.default_rng(seed) if seed is not None else backend.get_rng()
+    rng = as_generator(generator, "random_split")
+    if rng is None:
+        rng = np.random.default_rng(seed) if seed is not None else backend.get_rng()
     perm = rng.permutation(n)
     splits = []
     start = 0

@@ -12,8 +12,19 @@ Shuffling. With ``seed`` given, the order of epoch ``e`` is
 ``np.random.default_rng([seed, e]).permutation(n)``, where ``e`` is ``loader.epoch``: the number of
 iterations over the loader that ran to the end (or whatever ``set_epoch`` / ``load_state_dict`` set). The
 order therefore depends only on ``(seed, e)``, so a run that restores ``loader.state_dict()`` replays the
-same batches. Without a seed, each epoch's permutation is drawn from numnet's generator
-(``numnet.backend.get_rng()``), so ``numnet.manual_seed`` makes it reproducible.
+same batches. Without a seed, each epoch's permutation is drawn from ``generator`` if given, else from
+numnet's generator (``numnet.backend.get_rng()``), so ``numnet.manual_seed`` makes it reproducible.
+
+Samplers. ``sampler`` (any iterable of indices with a length, e.g. ``RandomSampler``) fixes the order instead;
+its indices for an epoch are read at once, so array-backed batches are still one fancy index per array.
+``batch_sampler`` yields the index lists of whole batches (and then ``batch_size``, ``shuffle``, ``sampler``
+and ``drop_last`` must be left at their defaults, as in PyTorch).
+
+Workers. numnet loads in the calling process: ``num_workers`` is accepted (and checked) so PyTorch code
+runs unchanged, but batches are made in-process, in order; ``worker_init_fn``, if given with
+``num_workers > 0``, is called with worker id 0 when each pass starts. ``pin_memory``, ``timeout``,
+``prefetch_factor``, ``persistent_workers`` and ``multiprocessing_context`` are accepted and have no effect
+(there is no device memory to pin).
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ import numpy as np
 
 from numnet import backend
 from numnet.data.dataset import Subset, TensorDataset
+from numnet.data.sampler import as_generator
 from numnet.tensor import Tensor
 
 __all__ = ["DataLoader", "default_collate"]
@@ -50,6 +62,14 @@ def _resolve_arrays(dataset: Any) -> tuple[tuple[np.ndarray, ...], np.ndarray | 
         indices = dataset.indices if index_map is None else index_map[dataset.indices]
         return arrays, indices
     return None
+
+
+def _check_sampler(name: str, sampler: Any) -> None:
+    if not (hasattr(sampler, "__iter__") and hasattr(sampler, "__len__")):
+        raise TypeError(
+            f"DataLoader: {name} must be an iterable of indices with a length (a Sampler), "
+            f"got {type(sampler).__name__}"
+        )
 
 
 def _contiguous_start(index_map: np.ndarray) -> int | None:
@@ -106,9 +126,15 @@ class _LoaderIterator:
         self._loader = loader
         self._order = order
         self._epoch = epoch
-        self._n = loader._num_samples()
+        self._n = loader._num_samples() if order is None else len(order)
         self._batch = loader.batch_size
-        self._num_batches = len(loader)
+        self._batches = iter(loader.batch_sampler) if loader.batch_sampler is not None else None
+        if self._batches is not None:
+            self._num_batches = len(loader)
+        elif loader.drop_last:
+            self._num_batches = self._n // self._batch
+        else:
+            self._num_batches = -(-self._n // self._batch)
         self._next_batch = 0
         resolved = loader._arrays
         self._arrays = resolved[0] if resolved is not None else None
@@ -138,6 +164,8 @@ class _LoaderIterator:
                 self._loader.epoch = self._epoch + 1
             raise StopIteration
         self._next_batch = b + 1
+        if self._batches is not None:
+            return self._from_batch_sampler()
         start = b * self._batch
         stop = min(start + self._batch, self._n)
         loader = self._loader
@@ -156,6 +184,26 @@ class _LoaderIterator:
         else:
             items = [dataset[int(i)] for i in self._order[start:stop]]
         batch = loader.collate_fn(items)
+        return _to_tensors(batch) if loader.as_tensor else batch
+
+    def _from_batch_sampler(self) -> Any:
+        """The next batch of the loader's ``batch_sampler`` (one fancy index per array when array-backed)."""
+        try:
+            indices = next(self._batches)  # type: ignore[arg-type]
+        except StopIteration:
+            self._next_batch = self._num_batches + 1
+            self._loader.epoch = self._epoch + 1
+            raise
+        loader = self._loader
+        if self._arrays is not None:
+            index = np.asarray(indices, dtype=np.int64)
+            index_map = loader._arrays[1]  # type: ignore[index]
+            if index_map is not None:
+                index = index_map[index]
+            if loader.as_tensor:
+                return tuple([Tensor._wrap(a[index], False) for a in self._arrays])
+            return tuple([a[index] for a in self._arrays])
+        batch = loader.collate_fn([loader.dataset[int(i)] for i in indices])
         return _to_tensors(batch) if loader.as_tensor else batch
 
 
@@ -187,18 +235,35 @@ class DataLoader:
       unless you mean to modify the dataset.
 
     ``dataset`` may also be a NumPy array or a ``Tensor`` (treated as ``TensorDataset(array)``).
-    ``collate_fn`` (generic datasets only) turns a list of items into a batch; default ``default_collate``.
+    ``collate_fn`` turns a list of items into a batch (default ``default_collate``); giving one turns off the
+    array fast path, so that it sees the items, as in PyTorch.
+
+    PyTorch's other arguments: ``sampler``, ``batch_sampler`` and ``generator`` (a ``numpy.random.Generator``
+    or an integer seed) as described in the module docstring; ``num_workers`` runs in-process (see there);
+    ``pin_memory`` and the other worker options are accepted and ignored.
     """
 
     def __init__(
         self,
         dataset: Any,
-        batch_size: int = 1,
-        shuffle: bool = False,
+        batch_size: int | None = 1,
+        shuffle: bool | None = False,
+        sampler: Any = None,
+        batch_sampler: Any = None,
+        num_workers: int = 0,
+        collate_fn: Any = None,
+        pin_memory: bool = False,
         drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Any = None,
+        multiprocessing_context: Any = None,
+        generator: Any = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
         seed: int | None = None,
         as_tensor: bool = True,
-        collate_fn: Any = None,
     ) -> None:
         if isinstance(dataset, (np.ndarray, Tensor)):
             dataset = TensorDataset(dataset)
@@ -206,30 +271,65 @@ class DataLoader:
             raise TypeError(
                 f"DataLoader: dataset must have __len__ and __getitem__, got {type(dataset).__name__}"
             )
-        if not _is_int(batch_size) or batch_size < 1:
+        shuffle = False if shuffle is None else shuffle
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(
+                    "DataLoader: batch_sampler gives whole batches, so batch_size, shuffle, sampler and "
+                    "drop_last must keep their defaults"
+                )
+            _check_sampler("batch_sampler", batch_sampler)
+            batch_size = None
+        elif not _is_int(batch_size) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
-        for name, value in (("shuffle", shuffle), ("drop_last", drop_last), ("as_tensor", as_tensor)):
+        flags = (
+            ("shuffle", shuffle),
+            ("drop_last", drop_last),
+            ("as_tensor", as_tensor),
+            ("pin_memory", pin_memory),
+        )
+        for name, value in flags:
             if not isinstance(value, (bool, np.bool_)):
                 raise TypeError(f"DataLoader: {name} must be True or False, got {value!r}")
+        if sampler is not None:
+            if shuffle:
+                raise ValueError(
+                    "DataLoader: sampler fixes the order, so it cannot be combined with shuffle=True; "
+                    "use a RandomSampler to shuffle"
+                )
+            _check_sampler("sampler", sampler)
         if seed is not None and (not _is_int(seed) or seed < 0):
             raise ValueError(f"DataLoader: seed must be None or a non-negative integer, got {seed!r}")
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"DataLoader: collate_fn must be callable, got {collate_fn!r}")
+        if not _is_int(num_workers) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a non-negative integer, got {num_workers!r}")
+        if worker_init_fn is not None and not callable(worker_init_fn):
+            raise TypeError(f"DataLoader: worker_init_fn must be callable, got {worker_init_fn!r}")
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.seed = None if seed is None else int(seed)
         self.as_tensor = bool(as_tensor)
         self.collate_fn = collate_fn if collate_fn is not None else default_collate
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.generator = as_generator(generator, "DataLoader")
+        self.num_workers = int(num_workers)  # batches are made in-process (see the module docstring)
+        self.pin_memory = bool(pin_memory)  # nothing to pin: numnet runs on the CPU
+        self.worker_init_fn = worker_init_fn
         self.epoch = 0
-        self._arrays = _resolve_arrays(dataset)
+        # A collate_fn of the user's must see the items, as in PyTorch: then no array fast path.
+        self._arrays = _resolve_arrays(dataset) if collate_fn is None else None
 
     # --- sizes -------------------------------------------------------------------------------------------
     def _num_samples(self) -> int:
-        return len(self.dataset)
+        return len(self.dataset) if self.sampler is None else len(self.sampler)
 
     def __len__(self) -> int:
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
         n = self._num_samples()
         if self.drop_last:
             return n // self.batch_size
@@ -265,7 +365,7 @@ class DataLoader:
         Without a seed the order is drawn from numnet's generator when an iteration starts, so it cannot be
         told in advance; this returns None then (and for ``shuffle=False``).
         """
-        if not self.shuffle or self.seed is None:
+        if not self.shuffle or self.seed is None or self.generator is not None:
             return None
         e = self.epoch if epoch is None else int(epoch)
         return np.random.default_rng([self.seed, e]).permutation(self._num_samples())
@@ -273,9 +373,22 @@ class DataLoader:
     def __iter__(self) -> Iterator[Any]:
         epoch = self.epoch
         order: np.ndarray | None = None
-        if self.shuffle:
+        if self.num_workers and self.worker_init_fn is not None:
+            self.worker_init_fn(0)  # the one in-process "worker"
+        if self.sampler is not None:
+            # the whole epoch's indices at once: batches stay one fancy index per array
+            order = np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
+            n = len(self.dataset)
+            if order.size and (order.min() < -n or order.max() >= n):
+                raise IndexError(
+                    f"DataLoader: the sampler gave indices outside [0, {n}) for a dataset of {n}"
+                )
+            order %= max(n, 1)
+        elif self.shuffle:
             n = self._num_samples()
-            if self.seed is not None:
+            if self.generator is not None:
+                order = self.generator.permutation(n)
+            elif self.seed is not None:
                 order = np.random.default_rng([self.seed, epoch]).permutation(n)
             else:
                 order = backend.get_rng().permutation(n)

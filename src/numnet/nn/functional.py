@@ -12,6 +12,13 @@ from typing import Any
 import numpy as np
 
 from numnet import backend, ops
+from numnet.ops import loss as loss_ops
+from numnet.ops.embedding import Embedding as _Embedding
+from numnet.ops.layer_norm import LayerNorm as _LayerNorm
+from numnet.ops.smooth_activation import ELU as _ELU
+from numnet.ops.smooth_activation import GELU as _GELU
+from numnet.ops.smooth_activation import SiLU as _SiLU
+from numnet.ops.smooth_activation import Softplus as _Softplus
 from numnet.tensor import Tensor
 
 # ---------------------------------------------------------------------------------------------------------
@@ -50,27 +57,65 @@ def step(input: Tensor) -> Tensor:
     return ops.Step.apply(input)
 
 
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x·Φ(x) (Φ the standard normal CDF); ``approximate="tanh"``: ½x·(1 + tanh(√(2/π)·(x + 0.044715x³)))."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return _GELU.apply(input, approximate=approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x·σ(x) (swish). ``inplace`` is accepted for PyTorch code and ignored: the result is a new tensor."""
+    return _SiLU.apply(input)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, α·(eˣ − 1) otherwise. ``inplace`` is accepted and ignored (a new tensor is returned)."""
+    return _ELU.apply(input, alpha=float(alpha))
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """(1/β)·log(1 + e^(βx)), and x where βx > threshold (numerically linear there)."""
+    if beta == 0:
+        raise ValueError("softplus: beta must be non-zero (it divides the result)")
+    return _Softplus.apply(input, beta=float(beta), threshold=float(threshold))
+
+
 def _check_dim(name: str, input: Any, dim: int) -> None:
-    ndim = np.ndim(input.data if isinstance(input, Tensor) else input)
+    ndim = max(np.ndim(input.data if isinstance(input, Tensor) else input), 1)  # a 0-d input has dims -1, 0
     if not -ndim <= dim < ndim:
         raise ValueError(f"{name}: dim={dim} is out of range for an input of shape {np.shape(input)}")
 
 
+def _is_empty(input: Any) -> bool:
+    return np.size(input.data if isinstance(input, Tensor) else input) == 0
+
+
 def softmax(input: Tensor, dim: int = -1) -> Tensor:
-    """exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim`` (computed with the max subtracted: no overflow)."""
+    """exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim`` (computed with the max subtracted: no overflow).
+
+    A 0-d input is one value (softmax 1, as PyTorch); an empty input gives an empty result.
+    """
     _check_dim("softmax", input, dim)
+    if _is_empty(input):  # nothing to normalise (the op's max would fail on a zero-length axis)
+        return ops.Mul.apply(input, 1.0)
     return ops.Softmax.apply(input, axis=dim)
 
 
 def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
-    """log softmax along ``dim``: xᵢ − log Σⱼ exp(xⱼ), stable for any logits."""
+    """log softmax along ``dim``: xᵢ − log Σⱼ exp(xⱼ), stable for any logits (0-d and empty inputs as
+    ``softmax``)."""
     _check_dim("log_softmax", input, dim)
+    if _is_empty(input):
+        return ops.Mul.apply(input, 1.0)
     return ops.LogSoftmax.apply(input, axis=dim)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim`` … ``end_dim`` (inclusive) into one: (N, 2, 3) → (N, 6) for 1 … −1."""
     shape = np.shape(input.data if isinstance(input, Tensor) else input)
+    if not shape and start_dim in (0, -1) and end_dim in (0, -1):
+        return ops.Reshape.apply(input, shape=(1,))  # a 0-d input flattens to one element, as PyTorch
     ndim = len(shape)
     start, end = start_dim % max(ndim, 1), end_dim % max(ndim, 1)
     if not (-ndim <= start_dim < ndim and -ndim <= end_dim < ndim) or start > end:
@@ -134,6 +179,30 @@ def batch_norm(
     )
 
 
+def layer_norm(
+    input: Tensor,
+    normalized_shape: Any,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(x − μ)/√(σ² + ε)·γ + β over the trailing ``normalized_shape`` dimensions of ``input`` (…, *shape)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else normalized_shape
+    return _LayerNorm.apply(input, weight, bias, normalized_shape=tuple(int(d) for d in shape), eps=eps)
+
+
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` (num_embeddings, dim) picked by the integer ``input`` (any shape) → (*shape, dim).
+
+    ``padding_idx`` rows get no gradient. (PyTorch's ``max_norm``, ``scale_grad_by_freq`` and ``sparse``
+    are not supported.)
+    """
+    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
+    return _Embedding.apply(indices, weight, padding_idx=padding_idx)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Losses
 # ---------------------------------------------------------------------------------------------------------
@@ -169,13 +238,28 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return ops.MSE.apply(input, _as_target("mse_loss", target, dtype), reduction=reduction)
 
 
-def cross_entropy(
-    input: Tensor, target: Any, reduction: str = "mean", label_smoothing: float = 0.0
-) -> Tensor:
-    """−Σ_c t_c·log softmax(x)_c per sample, from logits ``input`` (N, C).
+def _weight_array(weight: Any, dtype: np.dtype) -> np.ndarray | None:
+    """A class / element weight as a constant array in the prediction's dtype (weights get no gradient)."""
+    if weight is None:
+        return None
+    raw = weight.data if isinstance(weight, Tensor) else weight
+    return np.asarray(raw, dtype=dtype)
 
-    ``target``: integer class labels (N,) or class probabilities / one-hot rows (N, C). ``label_smoothing`` ε
-    mixes the target with the uniform distribution: t ← (1 − ε)·t + ε/C.
+
+def cross_entropy(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """−Σ_c t_c·log softmax(x)_c per prediction, from logits ``input`` (N, C), (N, C, d1, …) or (C,).
+
+    ``target``: integer class labels ((N,), (N, d1, …) or ()) or class probabilities / one-hot shaped like
+    the input. ``weight`` (C,) rescales each class (the "mean" then divides by the summed weights of the
+    labels); labels equal to ``ignore_index`` count for nothing. ``label_smoothing`` ε mixes the target with
+    the uniform distribution: t ← (1 − ε)·t + ε/C. An empty batch gives NaN for "mean", as PyTorch.
     """
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
@@ -183,34 +267,94 @@ def cross_entropy(
     target = _as_target("cross_entropy", target, dtype, labels=True)
     t_data = target.data if isinstance(target, Tensor) else target
     logits_ndim = np.ndim(input.data if isinstance(input, Tensor) else input)
-    if t_data.dtype.kind == "f" and t_data.ndim == 1 and logits_ndim == 2:
+    if t_data.dtype.kind == "f" and t_data.ndim == logits_ndim - 1 and logits_ndim >= 2:
         raise ValueError(
             f"cross_entropy: targets of shape {t_data.shape} look like class labels but are {t_data.dtype}; "
             "labels must be integers (y.astype(np.int64)), or pass probabilities shaped like the logits"
         )
-    return ops.CrossEntropy.apply(input, target, reduction=reduction, label_smoothing=label_smoothing)
+    if weight is None and ignore_index == -100:
+        return ops.CrossEntropy.apply(input, target, reduction=reduction, label_smoothing=label_smoothing)
+    return ops.CrossEntropy.apply(
+        input,
+        target,
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+        weight=_weight_array(weight, dtype),
+        ignore_index=int(ignore_index),
+    )
 
 
-def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """−log p[label] per sample, from log-probabilities ``input`` (N, C) and integer labels (N,)."""
+def nll_loss(
+    input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
+    """−w[y]·log p[y] per prediction, from log-probabilities ``input`` (N, C), (N, C, d1, …) or (C,) and
+    integer labels shaped like it without the class axis; ``weight`` and ``ignore_index`` as in
+    ``cross_entropy``."""
     dtype = _float_dtype("nll_loss", input)
-    return ops.NLL.apply(input, _as_target("nll_loss", target, dtype, labels=True), reduction=reduction)
+    return ops.NLL.apply(
+        input,
+        _as_target("nll_loss", target, dtype, labels=True),
+        reduction=reduction,
+        weight=_weight_array(weight, dtype),
+        ignore_index=int(ignore_index),
+    )
 
 
-def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """−[t·log p + (1 − t)·log(1 − p)] on probabilities p ∈ [0, 1] (logs clamped at −100, as PyTorch)."""
+def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+    """−w·[t·log p + (1 − t)·log(1 − p)] on probabilities p ∈ [0, 1] (logs clamped at −100, as PyTorch);
+    ``weight`` (broadcast to the input's shape) rescales each element."""
     dtype = _float_dtype("binary_cross_entropy", input)
-    return ops.BCE.apply(input, _as_target("binary_cross_entropy", target, dtype), reduction=reduction)
+    target = _as_target("binary_cross_entropy", target, dtype)
+    if weight is None:
+        return ops.BCE.apply(input, target, reduction=reduction)
+    return ops.BCE.apply(input, target, reduction=reduction, weight=_weight_array(weight, dtype))
 
 
 def binary_cross_entropy_with_logits(
-    input: Tensor, target: Any, reduction: str = "mean", pos_weight: Any = None
+    input: Tensor, target: Any, weight: Any = None, reduction: str = "mean", pos_weight: Any = None
 ) -> Tensor:
-    """Binary cross-entropy on logits x: pw·t·softplus(−x) + (1 − t)·softplus(x), exact for any x
-    (pw = ``pos_weight``, per class along the last axis, default 1)."""
+    """Binary cross-entropy on logits x: w·[pw·t·softplus(−x) + (1 − t)·softplus(x)], exact for any x
+    (pw = ``pos_weight``, per class along the last axis, default 1; w = ``weight``, broadcast to x)."""
     dtype = _float_dtype("binary_cross_entropy_with_logits", input)
     target = _as_target("binary_cross_entropy_with_logits", target, dtype)
-    return ops.BCEWithLogits.apply(input, target, reduction=reduction, pos_weight=pos_weight)
+    if weight is None:
+        return ops.BCEWithLogits.apply(input, target, reduction=reduction, pos_weight=pos_weight)
+    return ops.BCEWithLogits.apply(
+        input, target, reduction=reduction, pos_weight=pos_weight, weight=_weight_array(weight, dtype)
+    )
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """|y − t| per element, reduced by ``reduction``. Shapes must match exactly."""
+    dtype = _float_dtype("l1_loss", input)
+    return loss_ops.L1.apply(input, _as_target("l1_loss", target, dtype), reduction=reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """½d²/β where |d| < β, |d| − ½β elsewhere (d = y − t); β = 0 is the L1 loss."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    dtype = _float_dtype("smooth_l1_loss", input)
+    target = _as_target("smooth_l1_loss", target, dtype)
+    return loss_ops.SmoothL1.apply(input, target, reduction=reduction, beta=float(beta))
+
+
+def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """½d² where |d| < δ, δ·(|d| − ½δ) elsewhere (d = y − t)."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    dtype = _float_dtype("huber_loss", input)
+    target = _as_target("huber_loss", target, dtype)
+    return loss_ops.Huber.apply(input, target, reduction=reduction, delta=float(delta))
+
+
+def kl_div(input: Tensor, target: Any, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """KL divergence, from log-probabilities ``input`` to probabilities ``target`` (log-probabilities with
+    ``log_target``): t·(log t − x) per element. ``reduction="batchmean"`` (sum / batch size) is the true
+    KL divergence; "mean" divides by the number of elements, as PyTorch."""
+    dtype = _float_dtype("kl_div", input)
+    target = _as_target("kl_div", target, dtype)
+    return loss_ops.KLDiv.apply(input, target, reduction=reduction, log_target=bool(log_target))
 
 
 # ---------------------------------------------------------------------------------------------------------

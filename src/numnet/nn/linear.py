@@ -56,16 +56,17 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
+        # The width is checked once, by the op; a failure is re-raised naming this layer (issue 11, item 6).
         try:
-            fits = x.shape[-1] == self.in_features
-        except (AttributeError, IndexError):
-            fits = False
-        if not fits:
+            return F.linear(x, self.weight, self.bias)
+        except (ValueError, AttributeError):
+            shape = getattr(x, "shape", None)
+            if shape and shape[-1] == self.in_features:
+                raise  # not a width problem: let the original error through
             raise ValueError(
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}) expects inputs of "
-                f"shape (N, {self.in_features}), got {getattr(x, 'shape', type(x).__name__)}"
-            )
-        return F.linear(x, self.weight, self.bias)
+                f"shape (N, {self.in_features}), got {shape if shape is not None else type(x).__name__}"
+            ) from None
 
     def extra_repr(self) -> str:
         has_bias = self.bias is not None

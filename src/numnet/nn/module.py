@@ -59,6 +59,25 @@ class StateDictKeyError(KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+_OTHER_DEVICES = ("cuda", "mps", "xpu", "xla", "meta", "hip", "ipu", "vulkan", "mtia", "privateuseone")
+
+
+def _is_device(arg: Any) -> bool:
+    """Whether a ``Module.to`` argument names a device (a device string, or an object with a ``type``)."""
+    if isinstance(arg, str):
+        return arg.split(":")[0] in ("cpu", *_OTHER_DEVICES)
+    return isinstance(getattr(arg, "type", None), str) and not isinstance(arg, (np.dtype, type))
+
+
+def _check_cpu(device: Any) -> None:
+    kind = device if isinstance(device, str) else getattr(device, "type", device)
+    if not isinstance(kind, str) or kind.split(":")[0] != "cpu":
+        raise ValueError(
+            f"to(): numnet runs on the CPU only, got device {device!r}; pass 'cpu' (or drop the .to(device) "
+            "call)"
+        )
+
+
 def _addindent(text: str, spaces: int) -> str:
     """Indent every line but the first (for nested reprs)."""
     lines = text.split("\n")
@@ -284,16 +303,34 @@ class Module:
                 param.grad[...] = 0
 
     # --- dtype --------------------------------------------------------------------------------------------
-    def to(self, dtype: Any) -> Module:
-        """Cast every floating parameter, gradient and buffer to ``dtype`` (np.float32 or np.float64).
+    def to(self, *args: Any, dtype: Any = None, device: Any = None, non_blocking: bool = False) -> Module:
+        """Cast every floating parameter, gradient and buffer to a dtype; accept the CPU as the device.
+
+        As ``torch.nn.Module.to``: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` (its
+        dtype), or the keywords. The dtype is np.float32 or np.float64 (or what ``np.dtype`` accepts); the
+        device is ``"cpu"`` (``"cpu:0"``) or a device object whose ``type`` is "cpu", where numnet always
+        runs, so it changes nothing; any other device raises ValueError. ``non_blocking`` is ignored.
 
         Integer buffers (``num_batches_tracked``) keep their dtype. Parameters stay the same objects, so an
         optimizer built before the cast still holds them.
         """
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif _is_device(arg):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None:
+            _check_cpu(device)
+        if dtype is None:
+            return self
         try:
             dtype = np.dtype(dtype)
         except TypeError as exc:
-            raise TypeError(f"to(dtype): {dtype!r} is not a dtype; use np.float32 or np.float64") from exc
+            raise TypeError(
+                f"to(): {dtype!r} is not a dtype or a device; use np.float32, np.float64 or 'cpu'"
+            ) from exc
         if dtype.kind != "f":
             raise ValueError(f"to(dtype): parameters must stay floating point, got {dtype}")
         for module in self.modules():
@@ -305,6 +342,10 @@ class Module:
             for name, array in module._buffers.items():
                 if array is not None and array.dtype.kind == "f" and array.dtype != dtype:
                     setattr(module, name, array.astype(dtype))
+        return self
+
+    def cpu(self) -> Module:
+        """The module itself: numnet always runs on the CPU (``Module.cpu()`` in PyTorch code is a no-op)."""
         return self
 
     def float(self) -> Module:

@@ -19,14 +19,29 @@ layout (parameter indices, plain numbers and ndarrays: JSON + npz, no pickle).
 """
 
 from numnet.optim import lr_scheduler
+from numnet.optim.adadelta import Adadelta
 from numnet.optim.adagrad import Adagrad
 from numnet.optim.adam import Adam, AdamW
+from numnet.optim.adamax import Adamax
 from numnet.optim.factory import OPTIMIZERS, create_optimizer
+from numnet.optim.nadam import NAdam
 from numnet.optim.optimizer import Optimizer
+from numnet.optim.radam import RAdam
 from numnet.optim.rmsprop import RMSprop
 from numnet.optim.sgd import SGD
 
 __all__ = [
-    "OPTIMIZERS", "SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "create_optimizer",
+    "OPTIMIZERS",
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "Optimizer",
+    "RAdam",
+    "RMSprop",
+    "create_optimizer",
     "lr_scheduler",
 ]
