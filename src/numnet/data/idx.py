@@ -24,7 +24,7 @@ import numpy as np
 
 from numnet.files import atomic_write
 
-__all__ = ["IDX_DTYPES", "IDXError", "atomic_write", "read_idx", "write_idx"]
+__all__ = ["IDX_DTYPES", "IDXError", "read_idx", "write_idx"]
 
 IDX_DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(np.uint8),
@@ -45,10 +45,6 @@ class IDXError(ValueError):
 
 
 PathLike = str | os.PathLike
-
-# atomic_write lives in numnet.files (model files and checkpoints use it too); re-exported for data users.
-
-
 
 
 def _read_exact(stream: IO[bytes], buffer: memoryview) -> int:
