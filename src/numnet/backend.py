@@ -115,13 +115,8 @@ def _check_like(value: Any, template: Any, where: str) -> None:
         raise ValueError(f"set_rng_state: {where} must be a non-negative integer, got {value!r:.60}")
 
 
-def set_rng_state(state: dict) -> None:
-    """Restore a state returned by ``get_rng_state``.
-
-    ``state["bit_generator"]`` must name one of NumPy's bit generators (PCG64, PCG64DXSM, MT19937, Philox,
-    SFC64), and the rest must have that generator's structure; anything else raises ``ValueError``.
-    """
-    global _rng
+def _checked_bit_generator(state: Any) -> np.random.BitGenerator:
+    """A fresh bit generator of the kind ``state`` names, after checking ``state`` has its structure."""
     name = state.get("bit_generator") if isinstance(state, dict) else None
     if not isinstance(name, str) or name not in _BIT_GENERATORS:
         shown = repr(name)[:60] if isinstance(state, dict) else f"a {type(state).__name__}, not a dict"
@@ -130,10 +125,30 @@ def set_rng_state(state: dict) -> None:
         )
     bit_generator = _BIT_GENERATORS[name]()
     _check_like(state, bit_generator.state, "state")
+    return bit_generator
+
+
+def check_rng_state(state: Any) -> None:
+    """Raise ``ValueError`` unless ``state`` is one ``set_rng_state`` accepts (nothing is changed)."""
+    bit_generator = _checked_bit_generator(state)
     try:
         bit_generator.state = state
     except (TypeError, ValueError, KeyError, OverflowError) as exc:
-        raise ValueError(f"set_rng_state: NumPy refused the {name} state ({exc})") from None
+        raise ValueError(f"set_rng_state: NumPy refused the {state['bit_generator']} state ({exc})") from None
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore a state returned by ``get_rng_state``.
+
+    ``state["bit_generator"]`` must name one of NumPy's bit generators (PCG64, PCG64DXSM, MT19937, Philox,
+    SFC64), and the rest must have that generator's structure; anything else raises ``ValueError``.
+    """
+    global _rng
+    bit_generator = _checked_bit_generator(state)
+    try:
+        bit_generator.state = state
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+        raise ValueError(f"set_rng_state: NumPy refused the {state['bit_generator']} state ({exc})") from None
     _rng = np.random.Generator(bit_generator)
 
 
