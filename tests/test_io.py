@@ -677,3 +677,83 @@ def test_package_level_save_and_load(tmp_path: Path) -> None:
     loaded = numnet.load(tmp_path / "m.npz")
     assert_same(dict(model.state_dict()), dict(loaded.state_dict()))
     assert numnet.metrics.accuracy is not None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# torch-like: numnet.save / numnet.load of state dicts and nested tensors, to paths or file objects
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_a_user_defined_module_round_trips_through_its_state_dict(tmp_path: Path) -> None:
+    from numnet import nn
+
+    class TwoLayer(nn.Module):  # not registered with nn.config: only its state_dict can be saved
+        def __init__(self) -> None:
+            super().__init__()
+            self.hidden = nn.Linear(3, 5)
+            self.norm = nn.BatchNorm1d(5)
+            self.out = nn.Linear(5, 2)
+
+        def forward(self, x: Any) -> Any:
+            return self.out(self.norm(self.hidden(x)).relu())
+
+    numnet.manual_seed(3)
+    model = TwoLayer()
+    model.norm.running_mean[...] = 0.25  # a buffer, not only parameters
+    path = tmp_path / "weights.npz"
+    numnet.save(model.state_dict(), path)
+    numnet.manual_seed(4)
+    other = TwoLayer()
+    other.load_state_dict(numnet.load(path, weights_only=True))
+    x = numnet.randn(4, 3)
+    model.eval()
+    other.eval()
+    np.testing.assert_array_equal(other(x).data, model(x).data)
+    for (name, a), b in zip(model.state_dict().items(), other.state_dict().values(), strict=True):
+        assert a.dtype == b.dtype, name
+        np.testing.assert_array_equal(a, b)
+
+
+def test_nested_tensors_come_back_as_tensors_from_paths_and_file_objects(tmp_path: Path) -> None:
+    import io as stdlib_io
+
+    weights = numnet.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    obj = {"w": weights, "steps": [1, 2.5, None, "adam"], "pair": (numnet.zeros(2), np.int64(7)), 3: True}
+    buffer = stdlib_io.BytesIO()
+    numnet.save(obj, buffer)
+    buffer.seek(0)
+    path = tmp_path / "obj.npz"
+    numnet.save(obj, path)
+    for source in (stdlib_io.BytesIO(buffer.getvalue()), path, str(path)):
+        back = numnet.load(source, weights_only=True)
+        assert isinstance(back["w"], numnet.Tensor) and back["w"].requires_grad
+        np.testing.assert_array_equal(back["w"].data, weights.data)
+        assert back["steps"] == [1, 2.5, None, "adam"] and back[3] is True
+        assert isinstance(back["pair"], tuple) and isinstance(back["pair"][0], numnet.Tensor)
+        assert back["pair"][1] == 7 and back["pair"][1].dtype == np.int64
+    assert buffer.getvalue() == path.read_bytes()  # same content, same bytes
+
+
+def test_saving_a_module_to_a_file_object_and_loading_it_back(tmp_path: Path) -> None:
+    import io as stdlib_io
+
+    from numnet import nn
+
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    buffer = stdlib_io.BytesIO()
+    numnet.save(model, buffer)
+    buffer.seek(0)
+    back = numnet.load(buffer)
+    x = numnet.randn(5, 2)
+    model.eval()
+    np.testing.assert_array_equal(back(x).data, model(x).data)
+    raw = numnet.load(stdlib_io.BytesIO(buffer.getvalue()), weights_only=True)  # no layer is built
+    assert raw["config"]["type"] == "Sequential" and set(raw["state_dict"]) == set(model.state_dict())
+    with pytest.raises(ModelFileError, match="holds a numnet 'object' file, not a 'model' file"):
+        numnet.load(_saved_object(tmp_path))
+
+
+def _saved_object(tmp_path: Path) -> Path:
+    path = tmp_path / "plain-object.npz"
+    numnet.save({"w": np.ones(2)}, path)
+    return path
