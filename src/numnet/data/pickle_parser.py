@@ -14,9 +14,11 @@ Python 2 pickle, protocol 2) has, building each array itself from the raw bytes:
 * tuples of those (MARK/TUPLE, TUPLE1-3), small integers, None, booleans, the memo (PUT/GET), and STOP.
 
 Every other opcode, global, call or state is refused with ``PickleParseError`` naming the opcode and its
-byte offset. Each array is checked (declared shape × item size equals the bytes present) and then copied
-out of the file's bytes (``np.frombuffer(...).astype(...)``), so no array shares memory with anything else.
-The decompressed stream is capped at ``MAX_PICKLE_BYTES``.
+byte offset. Each array is checked (declared shape × item size equals the bytes present) and then built
+with ``np.frombuffer`` over a private bytearray that numnet's own reader filled from the file and that
+nothing else refers to (a string the memo repeats is copied for each further array), so no array shares
+memory with anything else and nothing can free it. Long fields are read in chunks, so memory grows only
+with the bytes actually present; the whole stream is capped at ``MAX_PICKLE_BYTES``.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ _DTYPES = {"f4": np.dtype("<f4"), "i8": np.dtype("<i8")}  # the codes the MNIST 
 _DTYPE_STATE = (3, "<", None, None, None, -1, -1, 0)  # NumPy's dtype state for a plain little-endian type
 _MAX_NDIM = 8
 _MAX_LINE = 256
+_CHUNK = 16 << 20
 _MAX_NESTING = 8
 
 
@@ -56,11 +59,26 @@ class _Global:
     name: str  # "module qualname", as the GLOBAL opcode spells it
 
 
-@dataclass(frozen=True)
 class _Text:
-    """A string opcode's payload (Python 2 ``str``: bytes that pickletools decodes as latin-1)."""
+    """A string opcode's payload (Python 2 ``str``: bytes that pickletools decodes as latin-1).
 
-    text: str
+    ``raw``: for long strings (array data), the bytearray the reader filled from the file. Nothing but
+    this object refers to it, so the first array built from it may take it over (no copy); any later use
+    (the memo can repeat a string) gets a copy, so no two arrays ever share memory.
+    """
+
+    def __init__(self, text: str, raw: bytearray | None = None) -> None:
+        self.text, self._raw = text, raw
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Text) and other.text == self.text
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def take_buffer(self) -> bytearray:
+        """A writable buffer of the bytes that no one else holds."""
+        raw, self._raw = self._raw, None
+        return raw if raw is not None else bytearray(self.text, "latin-1")
 
 
 class _DtypeSpec:
@@ -95,16 +113,36 @@ class _BoundedReader:
 
     def __init__(self, stream: IO[bytes], limit: int, name: str) -> None:
         self._stream, self._limit, self._name, self._pos = stream, limit, name, 0
+        self._long_read: tuple[int, bytearray] | None = None  # (offset, bytes) of the last long read
 
-    def read(self, n: int = -1) -> bytes:
+    def take_long_read(self, offset: int, length: int) -> bytearray | None:
+        """The bytes of the last long read if it started at ``offset`` and has ``length`` bytes; once."""
+        kept, self._long_read = self._long_read, None
+        if kept is not None and kept[0] == offset and len(kept[1]) == length:
+            return kept[1]
+        return None
+
+    def read(self, n: int = -1) -> bytes | bytearray:
         if n < 0 or (n > _MAX_LINE and self._pos + n > self._limit):  # short reads just come back short
             raise PickleParseError(
                 f"{self._name}: a field at byte {self._pos} declares {n} bytes, more than the "
                 f"{self._limit - self._pos} left in the file (the limit is {self._limit})"
             )
-        chunk = self._stream.read(n)
-        self._pos += len(chunk)
-        return chunk
+        if n <= _MAX_LINE:
+            chunk = self._stream.read(n)
+            self._pos += len(chunk)
+            return chunk
+        # Array data: read into a bytearray that grows only with the bytes actually there, and keep it,
+        # so the array can be made from these bytes instead of re-encoding pickletools' decoded text.
+        data, start = bytearray(), self._pos
+        while len(data) < n:
+            piece = self._stream.read(min(n - len(data), _CHUNK))
+            if not piece:
+                break
+            data += piece
+        self._pos += len(data)
+        self._long_read = (start, data)
+        return data
 
     def readline(self) -> bytes:  # GLOBAL's "module\nname\n": short lines only
         line = self._stream.readline(min(_MAX_LINE, self._limit - self._pos))
@@ -183,8 +221,7 @@ def _build(target: Any, state: Any, pos: int, name: str) -> None:
     if needed != len(raw.text):
         why = f"shape {shape} of {dtype_spec.dtype} needs {needed} bytes, the data has {len(raw.text)}"
         raise _refuse(name, "BUILD", pos, why)
-    view = np.frombuffer(raw.text.encode("latin-1"), dtype=dtype_spec.dtype).reshape(shape)
-    array = view.copy()  # our own memory: shares nothing with the file's bytes
+    array = np.frombuffer(raw.take_buffer(), dtype=dtype_spec.dtype).reshape(shape)  # sole owner: no copy
     target.array = array if array.dtype.isnative else array.astype(array.dtype.newbyteorder("="))
 
 
@@ -225,8 +262,10 @@ def _parse(stream: _BoundedReader, name: str) -> Any:
                 stack.append(None)
             elif opname in ("NEWFALSE", "NEWTRUE"):
                 stack.append(opname == "NEWTRUE")
-            elif opname in ("SHORT_BINSTRING", "BINSTRING"):
+            elif opname == "SHORT_BINSTRING":
                 stack.append(_Text(arg))
+            elif opname == "BINSTRING":  # opcode byte, 4-byte length, then the bytes
+                stack.append(_Text(arg, stream.take_long_read(pos + 5, len(arg))))
             elif opname == "MARK":
                 marks.append(len(stack))
             elif opname == "TUPLE":
