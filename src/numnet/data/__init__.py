@@ -9,7 +9,8 @@ Everything here works on NumPy arrays and depends only on ``numnet.tensor`` and 
 * ``Standardizer`` / ``standardize``, ``one_hot``, ``train_test_split`` — preprocessing;
 * ``make_xor``, ``make_curve``, ``load_gender``, ``make_moons``, ``make_circles``, ``make_spirals``: toys;
 * ``load_digits`` (scikit-learn's 8×8 digits), ``load_mnist``, ``load_fashion_mnist`` — real data;
-* ``read_idx`` / ``write_idx`` (MNIST's file format), ``safe_load`` (unpickles NumPy arrays, nothing else).
+* ``read_idx`` / ``write_idx`` (MNIST's file format), ``read_array_pickle`` (parses the MNIST pickle, never
+  unpickles it).
 """
 
 from numnet.data.dataset import Dataset, Subset, TensorDataset, random_split
@@ -26,8 +27,8 @@ from numnet.data.mnist import (
     load_fashion_mnist,
     load_mnist,
 )
+from numnet.data.pickle_parser import PickleParseError, read_array_pickle
 from numnet.data.preprocessing import Standardizer, one_hot, standardize, train_test_split
-from numnet.data.safe_pickle import safe_load, safe_loads
 from numnet.data.sampler import (
     BatchSampler,
     RandomSampler,
@@ -60,6 +61,7 @@ __all__ = [
     "DatasetNotFoundError",
     "IDXError",
     "MNISTData",
+    "PickleParseError",
     "RandomSampler",
     "Sampler",
     "SequentialSampler",
@@ -84,9 +86,8 @@ __all__ = [
     "make_xor",
     "one_hot",
     "random_split",
+    "read_array_pickle",
     "read_idx",
-    "safe_load",
-    "safe_loads",
     "standardize",
     "train_test_split",
     "write_idx",

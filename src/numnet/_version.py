@@ -1,0 +1,3 @@
+"""numnet's version, in a module of its own so that any module can read it without importing numnet."""
+
+__version__ = "0.1.0"
