@@ -9,15 +9,17 @@ initialisers and ``nn.config`` the JSON description of an architecture. Everythi
 from numnet.nn import config, functional, init
 from numnet.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from numnet.nn.container import ModuleList, Sequential
+from numnet.nn.conv import Conv2d
 from numnet.nn.dropout import Dropout
 from numnet.nn.linear import Flatten, Identity, Linear
 from numnet.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from numnet.nn.module import IncompatibleKeys, Module, Parameter, StateDictKeyError
-from numnet.nn.normalization import BatchNorm1d
+from numnet.nn.normalization import BatchNorm1d, BatchNorm2d
+from numnet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, Dropout2d, MaxPool2d
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Flatten", "Identity",
-    "IncompatibleKeys", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleList", "NLLLoss",
-    "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "StateDictKeyError", "Step", "Tanh", "config",
-    "functional", "init",
+    "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Conv2d",
+    "CrossEntropyLoss", "Dropout", "Dropout2d", "Flatten", "Identity", "IncompatibleKeys", "LeakyReLU",
+    "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU",
+    "Sequential", "Sigmoid", "Softmax", "StateDictKeyError", "Step", "Tanh", "config", "functional", "init",
 ]
