@@ -10,6 +10,11 @@ from numnet.nn.module import Module
 from numnet.tensor import Tensor
 
 
+def _int_or_tuple(value: Any) -> Any:
+    """Keep an int; make a list (a JSON config's pair) a tuple, so the ``repr`` is PyTorch's."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _check_input(layer: Module, x: Any) -> None:
     shape = getattr(x, "shape", None)
     if shape is None or len(shape) not in (3, 4):
@@ -41,9 +46,10 @@ class MaxPool2d(Module):
         super().__init__()
         if return_indices:
             raise ValueError("MaxPool2d: return_indices=True is not supported")
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding, self.dilation, self.ceil_mode = padding, dilation, bool(ceil_mode)
+        self.kernel_size = _int_or_tuple(kernel_size)
+        self.stride = self.kernel_size if stride is None else _int_or_tuple(stride)
+        self.padding, self.dilation = _int_or_tuple(padding), _int_or_tuple(dilation)
+        self.ceil_mode = bool(ceil_mode)
         self.return_indices = False
         F._pool_args("MaxPool2d", self.kernel_size, self.stride, self.padding)  # reject bad arguments now
         F._pair("MaxPool2d", "dilation", dilation)
@@ -81,9 +87,9 @@ class AvgPool2d(Module):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding, self.ceil_mode = padding, bool(ceil_mode)
+        self.kernel_size = _int_or_tuple(kernel_size)
+        self.stride = self.kernel_size if stride is None else _int_or_tuple(stride)
+        self.padding, self.ceil_mode = _int_or_tuple(padding), bool(ceil_mode)
         self.count_include_pad, self.divisor_override = bool(count_include_pad), divisor_override
         F._pool_args("AvgPool2d", self.kernel_size, self.stride, self.padding)
 
