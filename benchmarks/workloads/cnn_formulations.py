@@ -41,7 +41,7 @@ def formulations() -> dict[str, Callable[..., tuple[np.ndarray, ...]]]:
         return run
 
     def swv_tensordot(x, w, b, g, need_dx):
-        o, c, kh, kw = w.shape
+        o, _, kh, kw = w.shape
         view = _swv(x, kh, kw)
         out = np.tensordot(view, w, axes=([1, 4, 5], [1, 2, 3]))  # (N, Ho, Wo, O)
         out = out.transpose(0, 3, 1, 2) + b.reshape(1, o, 1, 1)
@@ -55,7 +55,7 @@ def formulations() -> dict[str, Callable[..., tuple[np.ndarray, ...]]]:
         return out, dx, dw, db
 
     def swv_einsum(x, w, b, g, need_dx):
-        o, c, kh, kw = w.shape
+        o, _, kh, kw = w.shape
         view = _swv(x, kh, kw)
         out = np.einsum("nchwpq,ocpq->nohw", view, w, optimize=True) + b.reshape(1, o, 1, 1)
         dw = np.einsum("nohw,nchwpq->ocpq", g, view, optimize=True)

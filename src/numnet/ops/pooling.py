@@ -80,39 +80,43 @@ class MaxPool2d(_Pool2d):
 
     The gradient goes to the first maximum of each window, in row-major order of the window (as PyTorch);
     ties elsewhere in the window get nothing. A NaN in a window is its maximum (it propagates).
+
+    Forward: the running maximum over the kh·kw taps, each tap one strided (N, C, Ho, Wo) view of the
+    input (no window copy, no argmax). Backward: the taps again in row-major order; a tap equal to the
+    maximum, in a window no earlier tap has claimed, receives that window's gradient.
     """
 
     def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1), ceil_mode=False):
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        xp = self._setup("max_pool2d", x, kernel, stride, padding, dilation, ceil_mode, fill)
-        kh, kw = kernel
-        if (
-            kernel == stride
-            and dilation == (1, 1)
-            and xp.shape[2] == self.out_hw[0] * kh
-            and xp.shape[3] == self.out_hw[1] * kw
-        ):
-            # Windows tile the input exactly: (N, C, Ho·kh, Wo·kw) → (N, C, Ho, kh, Wo, kw), a free reshape.
-            windows = xp.reshape(*xp.shape[:2], self.out_hw[0], kh, self.out_hw[1], kw)
-            windows = windows.transpose(0, 1, 2, 4, 3, 5)
-        else:
-            view = np.lib.stride_tricks.sliding_window_view(
-                xp, ((kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1), axis=(2, 3)
-            )
-            windows = view[:, :, :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
-            windows = windows[:, :, : self.out_hw[0], : self.out_hw[1]]
-        flat = windows.reshape(*windows.shape[:4], kh * kw)  # (N, C, Ho, Wo, kh·kw), copied
-        # argmax: the first maximum (and the first NaN, as NaN compares as the largest here)
-        self.argmax = flat.argmax(axis=-1)
-        self.padded_hw = xp.shape[2:]
-        return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
+        self.xp = xp = self._setup("max_pool2d", x, kernel, stride, padding, dilation, ceil_mode, fill)
+        out = None
+        for _, _, (rows, columns) in self._taps():
+            tap = xp[:, :, rows, columns]
+            if out is None:
+                out = tap.copy()
+            else:
+                np.maximum(out, tap, out=out)  # np.maximum propagates NaN, as PyTorch's max pooling
+        self.out = out
+        return out
 
     def backward(self, grad):
-        # Window (i, j)'s winner sits at tap (p, q) = divmod(argmax, kw): it receives g[n, c, i, j].
-        dxp = np.zeros((*self.x_shape[:2], *self.padded_hw), dtype=grad.dtype)
-        kw = self.kernel[1]
-        for p, q, (rows, columns) in self._taps():
-            dxp[:, :, rows, columns] += np.where(self.argmax == p * kw + q, grad, 0)
+        xp, out = self.xp, self.out
+        has_nan = xp.dtype.kind == "f" and bool(np.isnan(out).any())
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        disjoint = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1  # windows do not overlap
+        dxp = np.zeros(xp.shape, dtype=grad.dtype)
+        unclaimed = np.ones(out.shape, dtype=bool)  # windows whose first maximum is still to be found
+        for _, _, (rows, columns) in self._taps():
+            tap = xp[:, :, rows, columns]
+            hit = tap == out
+            if has_nan:
+                hit |= np.isnan(tap)  # only where the window's maximum is NaN: its first NaN wins
+            hit &= unclaimed
+            unclaimed &= ~hit
+            if disjoint:  # each input position belongs to one window at most: write, no read-add
+                dxp[:, :, rows, columns] = np.where(hit, grad, 0)
+            else:
+                dxp[:, :, rows, columns] += np.where(hit, grad, 0)
         return self._crop(dxp)
 
 
