@@ -114,8 +114,10 @@ def main() -> None:
     args = parser.parse_args()
     results = measure(args.threads, args.repeats, args.channels)
     keys = list(next(iter(results.values())))
-    print(f"conv2d (100, {args.channels}, 28, 28) * (30, {args.channels}, 5, 5), float32, "
-          f"{args.threads} threads, median of {args.repeats} (ms)")
+    print(
+        f"conv2d (100, {args.channels}, 28, 28) * (30, {args.channels}, 5, 5), float32, "
+        f"{args.threads} threads, median of {args.repeats} (ms)"
+    )
     print(f"{'formulation':<15}" + "".join(f"{k:>16}" for k in keys))
     for name, row in results.items():
         print(f"{name:<15}" + "".join(f"{row[k] * 1e3:16.2f}" for k in keys))
