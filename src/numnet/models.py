@@ -177,6 +177,26 @@ def names() -> list[str]:
     return list(MODELS)
 
 
+def input_shape(model: nn.Module, metadata: dict | None = None) -> tuple[int, ...]:
+    """The shape of one input sample: ``metadata["input_shape"]`` when the saved file has it (a CNN's
+    (C, H, W): save it with ``numnet.save(model, path, metadata={"input_shape": [1, 28, 28]})``), else
+    ``(in_features,)`` of the first ``Linear`` of an MLP. Raises ValueError when neither tells."""
+    shape = (metadata or {}).get("input_shape")
+    if shape is not None:
+        if not isinstance(shape, (list, tuple)) or not all(isinstance(s, int) and s >= 1 for s in shape):
+            raise ValueError(f"metadata input_shape must be a list of positive ints, got {shape!r}")
+        return tuple(shape)
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            break  # a convolution before any Linear: the image size is not in the weights
+        if isinstance(module, nn.Linear):
+            return (module.in_features,)
+    raise ValueError(
+        "cannot tell the input shape of this model: it starts with a convolution, whose weights do not fix "
+        "the image size; save it with metadata={'input_shape': [C, H, W]}"
+    )
+
+
 def build(name: str, input_shape: Sequence[int], num_classes: int) -> nn.Sequential:
     """The registered model ``name`` for images of ``input_shape`` (C, H, W) and ``num_classes`` outputs."""
     if name not in MODELS:

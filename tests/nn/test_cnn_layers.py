@@ -284,3 +284,18 @@ def test_models_build_the_books_nets():
         models.build("lenet", (1, 28, 28), 10)
     with pytest.raises(ValueError, match=r"input_shape must be \(channels, height, width\)"):
         models.build("simple-cnn", (784,), 10)
+
+
+def test_input_shape_from_metadata_and_graph_of_a_cnn(tmp_path):
+    from numnet import graph, io
+
+    numnet.set_default_dtype(np.float32)
+    model = models.build("simple-cnn", (1, 28, 28), 10)
+    with pytest.raises(ValueError, match="metadata=\\{'input_shape': \\[C, H, W\\]\\}"):
+        models.input_shape(model)
+    assert models.input_shape(models.mlp(784, [50], 10)) == (784,)
+    numnet.save(model, tmp_path / "cnn.npz", metadata={"input_shape": [1, 28, 28]})
+    loaded, metadata = io.load_with_metadata(tmp_path / "cnn.npz")
+    assert models.input_shape(loaded, metadata) == (1, 28, 28)
+    dot = graph.to_dot(graph.trace(loaded, numnet.Tensor(np.zeros((1, 1, 28, 28), np.float32))))
+    assert "Conv2d" in dot and "MaxPool2d" in dot and "(1, 30, 24, 24)" in dot
