@@ -70,6 +70,7 @@ def build_cnn_workload(directory: Path, quick: bool, seed: int = 0) -> Path:
     for name, shape in WEIGHT_SHAPES.items():
         arrays[name] = (0.01 * rng.standard_normal(shape)).astype(np.float32)
         arrays["b" + name[1:]] = np.zeros(shape[0], dtype=np.float32)
+    Path(directory).mkdir(parents=True, exist_ok=True)
     return save_workload(Path(directory) / "cnn.npz", spec, arrays)
 
 
