@@ -140,6 +140,8 @@ def test_dropout2d_drops_whole_channels():
     assert np.all(per_channel.min(axis=2) == per_channel.max(axis=2))  # a channel is kept or dropped whole
     assert set(np.unique(out)) == {0.0, 2.0}
     assert abs((out == 0).mean() - 0.5) < 0.05
+    out3 = layer(numnet.Tensor(np.ones((300, 4, 5)))).data  # 3-D: (N, C, L), one draw per (n, c)
+    assert np.all(out3.min(axis=2) == out3.max(axis=2)) and 0.4 < (out3 == 0).mean() < 0.6
     layer.eval()
     assert layer(x) is x
 

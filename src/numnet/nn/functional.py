@@ -376,8 +376,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
-    """Channel dropout: zero whole channels (N, C, H, W) with probability p, scale the rest by 1/(1 − p).
-    Evaluation, or p = 0, returns the input itself."""
+    """Channel dropout: zero whole channels of (N, C, H, W) (or (N, C, L)) with probability p, scale the
+    rest by 1/(1 − p). Evaluation, or p = 0, returns the input itself."""
     if not 0 <= p <= 1:
         raise ValueError(f"dropout2d: p must be a probability in [0, 1], got {p}")
     if not training or p == 0:
@@ -388,6 +388,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     dtype = _float_dtype("dropout2d", input)
     if p == 1:
         return ops.Mul.apply(input, np.zeros((), dtype=dtype))
-    mask_shape = (*shape[:-2], 1, 1)  # one draw per (sample, channel)
+    # one draw per (sample, channel); a 3-D input is (N, C, L), as PyTorch 2.13 reads it (with a warning)
+    mask_shape = (*shape[:2], *(1,) * (len(shape) - 2))
     keep = backend.get_rng().random(mask_shape) >= p
     return ops.Mul.apply(input, keep.astype(dtype) / np.asarray(1 - p, dtype=dtype))
