@@ -311,3 +311,40 @@ def test_max_pool2d_infinite_gradient_reaches_only_the_maximum():
         F.max_pool2d(xn, kernel, stride).backward(g)
         TF.max_pool2d(xt, kernel, stride).backward(torch.from_numpy(g))
         np.testing.assert_array_equal(xn.grad, xt.grad.numpy())
+
+
+def test_pools_random_configurations():
+    # 15 random configurations each for max and average pooling against PyTorch (outputs and input grads)
+    rng = np.random.default_rng(11)
+    for trial in range(15):
+        kernel = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+        stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+        padding = (int(rng.integers(0, kernel[0] // 2 + 1)), int(rng.integers(0, kernel[1] // 2 + 1)))
+        dilation = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+        ceil_mode = bool(rng.integers(0, 2))
+        include_pad = bool(rng.integers(0, 2))
+        shape = (
+            int(rng.integers(1, 3)),
+            int(rng.integers(1, 3)),
+            int(rng.integers(5, 10)),
+            int(rng.integers(5, 10)),
+        )
+        x = distinct(rng, shape)
+        mx = {"stride": stride, "padding": padding, "dilation": dilation, "ceil_mode": ceil_mode}
+        avg = {"stride": stride, "padding": padding, "ceil_mode": ceil_mode, "count_include_pad": include_pad}
+        assert_matches_torch(
+            FAMILY,
+            "max_pool2d(random)",
+            lambda x, k=kernel, o=mx: F.max_pool2d(x, k, **o),
+            lambda x, k=kernel, o=mx: TF.max_pool2d(x, k, **o),
+            x,
+            seed=trial,
+        )
+        assert_matches_torch(
+            FAMILY,
+            "avg_pool2d(random)",
+            lambda x, k=kernel, o=avg: F.avg_pool2d(x, k, **o),
+            lambda x, k=kernel, o=avg: TF.avg_pool2d(x, k, **o),
+            x,
+            seed=trial,
+        )
