@@ -13,7 +13,7 @@ from numnet.cli.demo import demo_parser
 from numnet.demos.common import Report, fmt, setting
 
 NAMES = ["xor", "fit", "linear221", "gender", "mnist", "activations", "numgrad", "apples", "optimizers",
-         "init", "batchnorm", "overfitting"]
+         "init", "batchnorm", "overfitting", "cnn"]
 
 
 def test_every_demo_is_registered():

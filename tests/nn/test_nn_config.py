@@ -107,8 +107,8 @@ def test_register_hook():
 
 
 def test_bad_configs_are_clear_value_errors():
-    with pytest.raises(ValueError, match=r"unknown layer type 'Conv2d'.*known types are"):
-        config.from_config({"type": "Sequential", "children": [{"type": "Conv2d", "args": {}}]})
+    with pytest.raises(ValueError, match=r"unknown layer type 'Conv3d'.*known types are"):
+        config.from_config({"type": "Sequential", "children": [{"type": "Conv3d", "args": {}}]})
     with pytest.raises(ValueError, match=r"cannot build Linear at config.children\[0\]"):
         config.from_config({"type": "Sequential", "children": [{"type": "Linear", "args": {"width": 3}}]})
     with pytest.raises(ValueError, match=r"must be a dict with a 'type'"):

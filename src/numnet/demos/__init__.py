@@ -33,6 +33,7 @@ DEMOS: dict[str, tuple[str, str]] = {
     "init": ("numnet.demos.init", "activation histograms of a 5-layer net for four weight scales"),
     "batchnorm": ("numnet.demos.batchnorm", "a deep net with and without BatchNorm across weight scales"),
     "overfitting": ("numnet.demos.overfitting", "300 MNIST images: overfitting, weight decay and dropout"),
+    "cnn": ("numnet.demos.cnn", "the DLFS SimpleConvNet on MNIST: its filters, feature maps, ≈ 98.9% test"),
 }
 
 

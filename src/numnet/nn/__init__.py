@@ -10,6 +10,7 @@ dropout.py, normalization.py, layer_norm.py, embedding.py, smooth_activation.py)
 from numnet.nn import config, functional, init, utils
 from numnet.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from numnet.nn.container import ModuleList, Sequential
+from numnet.nn.conv import Conv2d
 from numnet.nn.dropout import Dropout
 from numnet.nn.embedding import Embedding
 from numnet.nn.layer_norm import LayerNorm
@@ -26,17 +27,23 @@ from numnet.nn.loss import (
     SmoothL1Loss,
 )
 from numnet.nn.module import IncompatibleKeys, Module, Parameter, StateDictKeyError
-from numnet.nn.normalization import BatchNorm1d
+from numnet.nn.normalization import BatchNorm1d, BatchNorm2d
+from numnet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, Dropout2d, MaxPool2d
 from numnet.nn.smooth_activation import ELU, GELU, SiLU, Softplus
 
 __all__ = [
     "ELU",
     "GELU",
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "Embedding",
     "Flatten",
     "HuberLoss",
@@ -49,6 +56,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "ModuleList",
     "NLLLoss",

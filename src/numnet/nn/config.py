@@ -23,11 +23,13 @@ import numpy as np
 
 from numnet.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from numnet.nn.container import ModuleList, Sequential
+from numnet.nn.conv import Conv2d
 from numnet.nn.dropout import Dropout
 from numnet.nn.linear import Flatten, Identity, Linear
 from numnet.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from numnet.nn.module import Module
-from numnet.nn.normalization import BatchNorm1d
+from numnet.nn.normalization import BatchNorm1d, BatchNorm2d
+from numnet.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, Dropout2d, MaxPool2d
 
 ToArgs = Callable[[Any], dict[str, Any]]
 
@@ -53,6 +55,11 @@ def register(cls: type[Module], to_args: ToArgs, name: str | None = None) -> Non
 
 def _no_args(module: Module) -> dict[str, Any]:
     return {}
+
+
+def _jsonable(value: Any) -> Any:
+    """An int, or a pair (tuple) as a JSON list; the layers accept either back."""
+    return list(value) if isinstance(value, (tuple, list)) else value
 
 
 def _reduction(module: Any) -> dict[str, Any]:
@@ -85,6 +92,53 @@ for _cls, _to_args in [
             "bias": m.bias is not None,
         },
     ),
+    (
+        BatchNorm2d,
+        lambda m: {
+            "num_features": m.num_features,
+            "eps": m.eps,
+            "momentum": m.momentum,
+            "affine": m.affine,
+            "track_running_stats": m.track_running_stats,
+            "bias": m.bias is not None,
+        },
+    ),
+    (
+        Conv2d,
+        lambda m: {
+            "in_channels": m.in_channels,
+            "out_channels": m.out_channels,
+            "kernel_size": list(m.kernel_size),
+            "stride": list(m.stride),
+            "padding": m.padding if isinstance(m.padding, str) else list(m.padding),
+            "dilation": list(m.dilation),
+            "groups": m.groups,
+            "bias": m.bias is not None,
+        },
+    ),
+    (
+        MaxPool2d,
+        lambda m: {
+            "kernel_size": _jsonable(m.kernel_size),
+            "stride": _jsonable(m.stride),
+            "padding": _jsonable(m.padding),
+            "dilation": _jsonable(m.dilation),
+            "ceil_mode": m.ceil_mode,
+        },
+    ),
+    (
+        AvgPool2d,
+        lambda m: {
+            "kernel_size": _jsonable(m.kernel_size),
+            "stride": _jsonable(m.stride),
+            "padding": _jsonable(m.padding),
+            "ceil_mode": m.ceil_mode,
+            "count_include_pad": m.count_include_pad,
+            "divisor_override": m.divisor_override,
+        },
+    ),
+    (AdaptiveAvgPool2d, lambda m: {"output_size": _jsonable(m.output_size)}),
+    (Dropout2d, lambda m: {"p": m.p}),
     (MSELoss, _reduction),
     (CrossEntropyLoss, lambda m: {"reduction": m.reduction, "label_smoothing": m.label_smoothing}),
     (NLLLoss, _reduction),

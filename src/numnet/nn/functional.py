@@ -379,3 +379,160 @@ def one_hot(labels: Any, num_classes: int = -1, dtype: Any = None) -> Tensor:
     out = np.zeros((*y.shape, num_classes), dtype=backend.get_default_dtype() if dtype is None else dtype)
     np.put_along_axis(out, y[..., None], 1, axis=-1)
     return Tensor(out)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Convolution and pooling (N, C, H, W); a 3-D input (C, H, W) is one unbatched sample, as in PyTorch
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _pair(name: str, arg: str, value: Any, minimum: int = 1) -> tuple[int, int]:
+    """An int or a pair of ints → (rows, columns), each at least ``minimum``."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= minimum for v in pair
+    ):
+        raise ValueError(f"{name}: {arg} must be an int ≥ {minimum} or a pair of them, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _batched(name: str, input: Any) -> tuple[Tensor, bool]:
+    """(input as (N, C, H, W), whether it was one unbatched (C, H, W) sample)."""
+    shape = np.shape(input.data if isinstance(input, Tensor) else input)
+    if len(shape) == 3:
+        return ops.Reshape.apply(input, shape=(1, *shape)), True
+    if len(shape) != 4:
+        raise ValueError(f"{name}: expects input (N, C, H, W) or (C, H, W), got shape {shape}")
+    return input, False
+
+
+def _unbatched(out: Tensor, squeeze: bool) -> Tensor:
+    return ops.Reshape.apply(out, shape=out.shape[1:]) if squeeze else out
+
+
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D cross-correlation: ``input`` (N, C, H, W), ``weight`` (O, C/groups, kh, kw), ``bias`` (O,) →
+    (N, O, Ho, Wo), Ho = ⌊(H + 2·pad − dilation·(kh − 1) − 1)/stride⌋ + 1 (see ``numnet.ops.conv``).
+
+    ``padding``: an int, a pair, ``"valid"`` (none) or ``"same"`` (output size = input size, stride 1 only;
+    an odd total goes to the bottom/right, as PyTorch).
+    """
+    stride = _pair("conv2d", "stride", stride)
+    dilation = _pair("conv2d", "dilation", dilation)
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive integer, got {groups!r}")
+    kernel = np.shape(weight.data if isinstance(weight, Tensor) else weight)[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0), (0, 0))
+        elif padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"conv2d: padding='same' needs stride 1, got stride {stride}")
+            totals = [d * (k - 1) for d, k in zip(dilation, kernel, strict=True)]
+            pads = tuple((t // 2, t - t // 2) for t in totals)
+        else:
+            raise ValueError(f"conv2d: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+    else:
+        ph, pw = _pair("conv2d", "padding", padding, minimum=0)
+        pads = ((ph, ph), (pw, pw))
+    x, squeeze = _batched("conv2d", input)
+    args = (x, weight) if bias is None else (x, weight, bias)
+    out = ops.Conv2d.apply(*args, stride=stride, padding=pads, dilation=dilation, groups=int(groups))
+    return _unbatched(out, squeeze)
+
+
+def _pool_args(name: str, kernel_size: Any, stride: Any, padding: Any) -> tuple[tuple[int, int], ...]:
+    kernel = _pair(name, "kernel_size", kernel_size)
+    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) else stride
+    return kernel, _pair(name, "stride", stride), _pair(name, "padding", padding, minimum=0)
+
+
+def max_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor:
+    """The maximum of each window (N, C, H, W) → (N, C, Ho, Wo); ``stride`` defaults to ``kernel_size``.
+    The gradient goes to the first maximum of each window, as PyTorch."""
+    if return_indices:
+        raise ValueError("max_pool2d: return_indices=True is not supported; call it without")
+    kernel, stride, padding = _pool_args("max_pool2d", kernel_size, stride, padding)
+    x, squeeze = _batched("max_pool2d", input)
+    out = ops.MaxPool2d.apply(
+        x,
+        kernel=kernel,
+        stride=stride,
+        padding=padding,
+        dilation=_pair("max_pool2d", "dilation", dilation),
+        ceil_mode=bool(ceil_mode),
+    )
+    return _unbatched(out, squeeze)
+
+
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """The mean of each window (N, C, H, W) → (N, C, Ho, Wo); zero padding counts in the divisor when
+    ``count_include_pad`` (PyTorch's default)."""
+    kernel, stride, padding = _pool_args("avg_pool2d", kernel_size, stride, padding)
+    x, squeeze = _batched("avg_pool2d", input)
+    out = ops.AvgPool2d.apply(
+        x,
+        kernel=kernel,
+        stride=stride,
+        padding=padding,
+        ceil_mode=bool(ceil_mode),
+        count_include_pad=bool(count_include_pad),
+        divisor_override=divisor_override,
+    )
+    return _unbatched(out, squeeze)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Average over PyTorch's adaptive bins to ``output_size`` (an int, or a pair whose entries may be None
+    for "keep the input's size")."""
+    size = (output_size, output_size) if isinstance(output_size, (int, np.integer)) else tuple(output_size)
+    if len(size) != 2 or not all(s is None or (isinstance(s, (int, np.integer)) and s >= 1) for s in size):
+        raise ValueError(
+            f"adaptive_avg_pool2d: output_size must be a positive int or pair, got {output_size!r}"
+        )
+    x, squeeze = _batched("adaptive_avg_pool2d", input)
+    out = ops.AdaptiveAvgPool2d.apply(x, output_size=tuple(None if s is None else int(s) for s in size))
+    return _unbatched(out, squeeze)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Channel dropout: zero whole channels of (N, C, H, W) (or (N, C, L)) with probability p, scale the
+    rest by 1/(1 − p). Evaluation, or p = 0, returns the input itself."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout2d: p must be a probability in [0, 1], got {p}")
+    if not training or p == 0:
+        return input
+    shape = np.shape(input.data if isinstance(input, Tensor) else input)
+    if len(shape) not in (3, 4):
+        raise ValueError(f"dropout2d: expects input (N, C, H, W) or (C, H, W), got shape {shape}")
+    dtype = _float_dtype("dropout2d", input)
+    if p == 1:
+        return ops.Mul.apply(input, np.zeros((), dtype=dtype))
+    # one draw per (sample, channel); a 3-D input is (N, C, L), as PyTorch 2.13 reads it (with a warning)
+    mask_shape = (*shape[:2], *(1,) * (len(shape) - 2))
+    keep = backend.get_rng().random(mask_shape) >= p
+    return ops.Mul.apply(input, keep.astype(dtype) / np.asarray(1 - p, dtype=dtype))

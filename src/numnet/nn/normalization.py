@@ -1,4 +1,4 @@
-"""Batch normalisation over the batch (and length) axis, with PyTorch's running statistics."""
+"""Batch normalisation over the batch (and length or spatial) axes, with PyTorch's running statistics."""
 
 from __future__ import annotations
 
@@ -33,13 +33,14 @@ class BatchNorm1d(Module):
         bias: bool = True,
     ) -> None:
         super().__init__()
+        layer = type(self).__name__
         integer = isinstance(num_features, (int, np.integer)) and not isinstance(num_features, bool)
         if not integer or num_features < 1:
-            raise ValueError(f"BatchNorm1d: num_features must be a positive integer, got {num_features!r}")
+            raise ValueError(f"{layer}: num_features must be a positive integer, got {num_features!r}")
         if eps <= 0:
-            raise ValueError(f"BatchNorm1d: eps must be positive, got {eps}")
+            raise ValueError(f"{layer}: eps must be positive, got {eps}")
         if momentum is not None and not 0 <= momentum <= 1:
-            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1] or None, got {momentum}")
+            raise ValueError(f"{layer}: momentum must be in [0, 1] or None, got {momentum}")
         self.num_features = int(num_features)
         self.eps = float(eps)
         self.momentum = None if momentum is None else float(momentum)
@@ -84,6 +85,10 @@ class BatchNorm1d(Module):
                 f"BatchNorm1d({self.num_features}) expects inputs of shape (N, {self.num_features}) or "
                 f"(N, {self.num_features}, L), got {shape}"
             )
+        return self._normalize(x)
+
+    def _normalize(self, x: Tensor) -> Tensor:
+        """Batch norm over every axis but the channels (axis 1), with the running statistics' bookkeeping."""
         tracking = self.training and self.track_running_stats
         factor = 0.0 if self.momentum is None else self.momentum
         if tracking and self.momentum is None:
@@ -109,3 +114,20 @@ class BatchNorm1d(Module):
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
             f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
+
+
+class BatchNorm2d(BatchNorm1d):
+    """``BatchNorm1d``'s normalisation per channel of images: input (N, C, H, W) → same shape.
+
+    Each channel's mean and variance are taken over the batch and both spatial axes (N·H·W values); the
+    arguments, buffers, running-statistics updates and ``repr`` are those of PyTorch's ``BatchNorm2d``.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        shape = getattr(x, "shape", ())
+        if len(shape) != 4 or shape[1] != self.num_features:
+            raise ValueError(
+                f"BatchNorm2d({self.num_features}) expects inputs of shape (N, {self.num_features}, H, W), "
+                f"got {shape}"
+            )
+        return self._normalize(x)
