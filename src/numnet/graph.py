@@ -282,7 +282,7 @@ def to_dot(
 #: What each colour means, for the legend.
 KIND_NAMES = {
     "op": "operation (its output)",
-    "param": "parameter (learned)",
+    "param": "parameter (a leaf that gets a gradient)",
     "input": "input, target or constant",
     "root": "result (the loss or output)",
 }

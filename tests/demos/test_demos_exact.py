@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from demo_helpers import check_outputs
 
-from numnet import demos
+from numnet import demos, graph
 from numnet.cli import main
 
 
@@ -45,10 +45,22 @@ def test_apples_forward_220_and_gradients(tmp_path, capsys):
     assert fruit["d apple_num"] == 110.0 and fruit["d apple"] == f32(2.2)
     assert fruit["d orange"] == pytest.approx(3.3, rel=1e-6) and fruit["d orange_num"] == 165.0
     assert fruit["d tax"] == 650.0
-    assert figures["graph"].suffix in (".png", ".dot") and figures["graph"].is_file()
+    assert figures["graph"].suffix == ".png" and figures["graph"].is_file()
     printed = capsys.readouterr().out
     assert "apples: price" in printed and "220" in printed
-    check_outputs(tmp_path, pictures=0)
+    check_outputs(tmp_path, pictures=2)  # both graphs, with or without Graphviz
+
+
+def test_apples_without_graphviz_draws_both_graphs(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(graph.shutil, "which", lambda name: None)
+    figures = demos.run_demo("apples", out=tmp_path)
+    assert figures["graph"] == tmp_path / "apples_graph.png"
+    assert figures["fruit_graph"] == tmp_path / "fruit_graph.png"
+    printed = capsys.readouterr().out
+    assert printed.count("apt-get install graphviz") == 1 and "wrote 2 picture(s)" in printed
+    summary = check_outputs(tmp_path, pictures=2)
+    assert "Graphviz" in summary and ".dot" not in summary
 
 
 def test_apples_in_float64_shows_the_rounding_of_1_1(tmp_path):

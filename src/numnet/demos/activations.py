@@ -21,8 +21,9 @@ import numpy as np
 
 import numnet
 from numnet import nn
-from numnet.demos.common import Report, new_figure, output_folder, setting
+from numnet.demos.common import Report, output_folder, setting
 from numnet.nn import functional as F
+from numnet.plot import new_figure
 
 NAME = "activations"
 TITLE = "step, sigmoid, ReLU, tanh, softmax; squared error and cross-entropy"
@@ -154,8 +155,7 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
 
 
 def _activations_figure(x: np.ndarray, curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> Any:
-    fig = new_figure(9.0, 6.5)
-    axes = fig.subplots(2, 2)
+    fig, axes = new_figure(2, 2, figsize=(9.0, 6.5))
     for ax, (name, (y, dy)) in zip(axes.ravel(), curves.items(), strict=True):
         ax.plot(x, y, linewidth=2, label=name)
         ax.plot(x, dy, "--", linewidth=1.5, label=f"{name}' (numnet backward)")
@@ -169,8 +169,8 @@ def _activations_figure(x: np.ndarray, curves: dict[str, tuple[np.ndarray, np.nd
 
 
 def _softmax_figure(scores: np.ndarray, probabilities: np.ndarray) -> Any:
-    fig = new_figure(7.5, 3.6)
-    left, right = fig.subplots(1, 2)
+    fig, axes = new_figure(1, 2, figsize=(7.5, 3.6))
+    left, right = axes[0]
     positions = np.arange(len(scores))
     left.bar(positions, scores, color="C0")
     left.set(title="scores a", xticks=positions, xlabel="class", ylabel="a")
@@ -183,8 +183,8 @@ def _softmax_figure(scores: np.ndarray, probabilities: np.ndarray) -> Any:
 
 
 def _losses_figure(t: np.ndarray, losses: dict[str, float]) -> Any:
-    fig = new_figure(9.0, 3.6)
-    axes = fig.subplots(1, 2, sharey=True)
+    fig, axes = new_figure(1, 2, figsize=(9.0, 3.6), sharey=True)
+    axes = axes[0]
     classes = np.arange(10)
     for ax, y, key, label in ((axes[0], Y_RIGHT, "right", "0.6 on the true class 2"),
                               (axes[1], Y_WRONG, "wrong", "0.6 on class 7")):

@@ -22,8 +22,9 @@ import numpy as np
 
 import numnet
 from numnet import data, nn, optim, train
-from numnet.demos.common import Report, image_data, new_figure, output_folder, setting
+from numnet.demos.common import Report, image_data, output_folder, setting
 from numnet.models import mlp
+from numnet.plot import new_figure
 
 NAME = "batchnorm"
 TITLE = "a deep ReLU net with and without BatchNorm, across initial weight scales"
@@ -36,8 +37,9 @@ class Settings:
     batch_size: int = setting(100, "images per SGD step")
     lr: float = setting(0.01, "SGD learning rate")
     hidden: tuple[int, ...] = setting((100, 100, 100, 100, 100), "hidden ReLU layers")
-    scales: tuple[float, ...] = setting(tuple(float(f"{s:.4g}") for s in np.logspace(0, -4, 16)),
-                                        "standard deviations of the initial weights")
+    scales: tuple[float, ...] = setting(
+        tuple(float(f"{s:.4g}") for s in np.logspace(0, -4, 16)), "standard deviations of the initial weights"
+    )
     seed: int = setting(0, "seed of the weights and batch order")
     dataset: str = setting("mnist", "mnist, or digits (scikit-learn's 8×8 digits) where MNIST is missing")
 
@@ -70,8 +72,15 @@ def train_accuracy_curve(model: nn.Module, s: Settings, X: np.ndarray, y: np.nda
     record = train.LambdaCallback(on_epoch_end=lambda trainer, epoch, logs: curve.append(accuracy()))
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # large scales without BatchNorm may blow up
-            train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=s.lr), loader,
-                      epochs=s.epochs, callbacks=[record], progress=False)
+            train.fit(
+                model,
+                nn.CrossEntropyLoss(),
+                optim.SGD(model.parameters(), lr=s.lr),
+                loader,
+                epochs=s.epochs,
+                callbacks=[record],
+                progress=False,
+            )
     except train.TrainingDiverged:
         curve += [math.nan] * (s.epochs + 1 - len(curve))  # the loss became inf/NaN: no accuracy any more
     return curve
@@ -92,8 +101,10 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
                 label: train_accuracy_curve(make_model(settings, scale, bn, X.shape[1]), settings, X, y)
                 for label, bn in (("BatchNorm", True), ("no BatchNorm", False))
             }
-            report.say(f"{scale:8.4g}  {_acc(curves[scale]['BatchNorm'][-1])} / "
-                       f"{_acc(curves[scale]['no BatchNorm'][-1])}")
+            report.say(
+                f"{scale:8.4g}  {_acc(curves[scale]['BatchNorm'][-1])} / "
+                f"{_acc(curves[scale]['no BatchNorm'][-1])}"
+            )
 
     final = {scale: (c["BatchNorm"][-1], c["no BatchNorm"][-1]) for scale, c in curves.items()}
     wins = {scale: bool(bn > np.nan_to_num(plain)) for scale, (bn, plain) in final.items()}  # NaN: diverged
@@ -101,12 +112,21 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
     for scale, (bn, plain) in final.items():
         report.compare(f"scale {scale:g}: final train accuracy, BN / no BN", f"{_acc(bn)} / {_acc(plain)}")
     report.compare("scales where BatchNorm ends higher", f"{better} of {len(curves)}", "almost all")
-    report.compare("mean final accuracy with BatchNorm", float(np.nanmean([bn for bn, _ in final.values()])),
-                   "high at most scales")
-    report.compare("mean final accuracy without BatchNorm (diverged runs left out)",
-                   float(np.nanmean([plain for _, plain in final.values()])), "low at most scales")
-    exceptions = [f"{scale:g} ({_acc(bn)} with, {_acc(plain)} without)"
-                  for scale, (bn, plain) in final.items() if not wins[scale]]
+    report.compare(
+        "mean final accuracy with BatchNorm",
+        float(np.nanmean([bn for bn, _ in final.values()])),
+        "high at most scales",
+    )
+    report.compare(
+        "mean final accuracy without BatchNorm (diverged runs left out)",
+        float(np.nanmean([plain for _, plain in final.values()])),
+        "low at most scales",
+    )
+    exceptions = [
+        f"{scale:g} ({_acc(bn)} with, {_acc(plain)} without)"
+        for scale, (bn, plain) in final.items()
+        if not wins[scale]
+    ]
     report.section(
         "This run",
         f"BatchNorm ended with the higher training accuracy at {better} of {len(curves)} weight scales."
@@ -121,14 +141,18 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
         "the running average. The accuracy is measured in evaluation mode, with the running statistics, as "
         "the book's predict(train_flg=False)."
     )
-    report.differs("Batches come from a DataLoader that shuffles each epoch; the book samples with "
-                   "replacement.")
-    report.figure(_figure(curves), "batchnorm.png",
-                  "training accuracy per epoch at each weight scale, with (solid) and without (dashed) "
-                  "BatchNorm")
+    report.differs(
+        "Batches come from a DataLoader that shuffles each epoch; the book samples with replacement."
+    )
+    report.figure(
+        _figure(curves),
+        "batchnorm.png",
+        "training accuracy per epoch at each weight scale, with (solid) and without (dashed) BatchNorm",
+    )
     report.finish()
     return {
-        "curves": curves, "batchnorm_better": better,
+        "curves": curves,
+        "batchnorm_better": better,
         "headline": f"BatchNorm ends higher at {better} of {len(curves)} weight scales",
     }
 
@@ -141,21 +165,30 @@ def _figure(curves: dict[float, dict[str, list[float]]]) -> Any:
     n = len(curves)
     cols = math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
-    fig = new_figure(max(2.9 * cols, 6.4), 2.3 * rows + 0.6)
-    axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True)).ravel()
+    fig, axes = new_figure(
+        rows, cols, figsize=(max(2.9 * cols, 6.4), 2.3 * rows + 0.6), sharex=True, sharey=True
+    )
+    axes = axes.ravel()
     for ax, (scale, c) in zip(axes, curves.items(), strict=False):
         epochs = np.arange(len(c["BatchNorm"]))
         ax.plot(epochs, c["BatchNorm"], color="C0", label="BatchNorm")
         ax.plot(epochs, c["no BatchNorm"], color="C1", linestyle="--", label="no BatchNorm")
         if any(map(math.isnan, c["no BatchNorm"])):
-            ax.text(0.97, 0.5, "no BatchNorm:\ndiverged (inf loss)", transform=ax.transAxes, ha="right",
-                    fontsize=7, color="C1")
+            ax.text(
+                0.97,
+                0.5,
+                "no BatchNorm:\ndiverged (inf loss)",
+                transform=ax.transAxes,
+                ha="right",
+                fontsize=7,
+                color="C1",
+            )
         ax.set_title(f"W ~ N(0, {scale:g}²)", fontsize=9)
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
     for ax in axes[n:]:
         ax.set_axis_off()
-    for ax in axes[(rows - 1) * cols:]:
+    for ax in axes[(rows - 1) * cols :]:
         ax.set_xlabel("epoch")
     for ax in axes[::cols]:
         ax.set_ylabel("train accuracy")

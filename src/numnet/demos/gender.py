@@ -21,7 +21,8 @@ import numpy as np
 
 import numnet
 from numnet import data, nn, optim
-from numnet.demos.common import Report, new_figure, output_folder, setting
+from numnet.demos.common import Report, output_folder, setting
+from numnet.plot import new_figure
 
 NAME = "gender"
 TITLE = "Victor Zhou's neuron and 2-2-1 sigmoid network"
@@ -159,8 +160,8 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
 
 
 def _loss_figure(curve: list[tuple[int, float]]) -> Any:
-    fig = new_figure(6.4, 4.0)
-    ax = fig.add_subplot()
+    fig, axes = new_figure(figsize=(6.4, 4.0))
+    ax = axes[0, 0]
     epochs, losses = zip(*curve, strict=True)
     ax.plot(epochs, losses, marker=".", markersize=3)
     ax.set(xlabel="epoch", ylabel="MSE loss (4 people)", title="gender: training loss")
@@ -170,8 +171,8 @@ def _loss_figure(curve: list[tuple[int, float]]) -> Any:
 
 def _people_figure(net: nn.Module, emily: float, frank: float) -> Any:
     people = data.load_gender()
-    fig = new_figure(6.4, 5.0)
-    ax = fig.add_subplot()
+    fig, axes = new_figure(figsize=(6.4, 5.0))
+    ax = axes[0, 0]
     xs, ys = np.meshgrid(np.linspace(-25, 30, 221), np.linspace(-10, 10, 161))
     grid = np.stack([xs.ravel(), ys.ravel()], axis=1)
     with numnet.no_grad():

@@ -22,7 +22,8 @@ import numpy as np
 
 import numnet
 from numnet import nn, plot
-from numnet.demos.common import Report, new_figure, output_folder, setting
+from numnet.demos.common import Report, output_folder, setting
+from numnet.plot import new_figure
 
 NAME = "init"
 TITLE = "activation histograms of a 5-layer net for four weight scales"
@@ -133,8 +134,8 @@ def _compare(report: Report, s: Settings, stds: dict, outputs: dict) -> None:
 
 def _std_figure(s: Settings, stds: dict[tuple[str, str], list[float]]) -> Any:
     n = len(s.activations)
-    fig = new_figure(4.2 * n, 3.8)
-    axes = np.atleast_1d(fig.subplots(1, n))
+    fig, axes = new_figure(1, n, figsize=(4.2 * n, 3.8))
+    axes = axes[0]
     layers = np.arange(1, s.layers + 1)
     for ax, activation in zip(axes, s.activations, strict=True):
         for init in INITS:

@@ -24,7 +24,8 @@ import numpy as np
 
 import numnet
 from numnet import nn, optim, plot
-from numnet.demos.common import Report, new_figure, output_folder, setting
+from numnet.demos.common import Report, output_folder, setting
+from numnet.plot import new_figure
 from numnet.train import History
 
 NAME = "linear221"
@@ -156,8 +157,8 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
 
 
 def _weights_figure(trail: list[dict[str, float]]) -> Any:
-    fig = new_figure(6.4, 4.2)
-    ax = fig.add_subplot()
+    fig, axes = new_figure(figsize=(6.4, 4.2))
+    ax = axes[0, 0]
     epochs = np.arange(1, len(trail) + 1)
     styles = {"w1": "-", "w3": "--", "w2": "-", "w4": "--", "w5": "-", "w6": "--", "b1": "-", "b2": "--",
               "b3": "-"}

@@ -24,7 +24,8 @@ import numpy as np
 
 import numnet
 from numnet import data, metrics, nn, optim, plot
-from numnet.demos.common import Report, image_data, new_figure, output_folder, setting
+from numnet.demos.common import Report, image_data, output_folder, setting
+from numnet.plot import new_figure
 from numnet.train import History
 
 NAME = "mnist"
@@ -201,8 +202,8 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
 
 
 def _accuracy_figure(iterations: list[int], history: History) -> Any:
-    fig = new_figure(6.4, 4.4)
-    ax = fig.add_subplot()
+    fig, axes = new_figure(figsize=(6.4, 4.4))
+    ax = axes[0, 0]
     epochs = np.arange(len(iterations))
     ax.plot(epochs, history["accuracy"], marker="o", markersize=3.5, label="train")
     ax.plot(epochs, history["test_accuracy"], marker="s", markersize=3.5, linestyle="--", label="test")

@@ -21,7 +21,8 @@ import numpy as np
 
 import numnet
 from numnet import optim
-from numnet.demos.common import Report, new_figure, output_folder, setting
+from numnet.demos.common import Report, output_folder, setting
+from numnet.plot import new_figure
 
 NAME = "numgrad"
 TITLE = "numerical differentiation and gradient descent on x0² + x1²"
@@ -153,8 +154,8 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
 
 
 def _figure(path: np.ndarray, path_big: np.ndarray) -> Any:
-    fig = new_figure(11.0, 4.8)
-    field, descent = fig.subplots(1, 2)
+    fig, axes = new_figure(1, 2, figsize=(11.0, 4.8))
+    field, descent = axes[0]
     grid = np.linspace(-2, 2.5, 18)
     X0, X1 = np.meshgrid(grid, grid)
     points = numnet.tensor(np.stack([X0.ravel(), X1.ravel()]), requires_grad=True)

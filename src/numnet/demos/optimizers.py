@@ -23,8 +23,9 @@ import numpy as np
 
 import numnet
 from numnet import data, nn, optim, plot
-from numnet.demos.common import Report, image_data, new_figure, output_folder, setting
+from numnet.demos.common import Report, image_data, output_folder, setting
 from numnet.models import mlp
+from numnet.plot import new_figure
 
 NAME = "optimizers"
 TITLE = "SGD, Momentum, AdaGrad and Adam on x²/20 + y² and on MNIST"
@@ -192,8 +193,8 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
 
 
 def _loss_figure(losses: dict[str, list[float]]) -> Any:
-    fig = new_figure(6.4, 4.4)
-    ax = fig.add_subplot()
+    fig, axes = new_figure(figsize=(6.4, 4.4))
+    ax = axes[0, 0]
     for name, values in losses.items():
         values = np.asarray(values)
         window = max(1, min(50, len(values) // 10))

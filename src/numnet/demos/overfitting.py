@@ -24,8 +24,9 @@ import numpy as np
 
 import numnet
 from numnet import data, nn, optim, train
-from numnet.demos.common import Report, image_data, new_figure, output_folder, setting
+from numnet.demos.common import Report, image_data, output_folder, setting
 from numnet.models import mlp
+from numnet.plot import new_figure
 
 NAME = "overfitting"
 TITLE = "300 MNIST images: overfitting, weight decay and dropout"
@@ -132,8 +133,8 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
 
 
 def _figure(results: dict[str, dict[str, list[float]]]) -> Any:
-    fig = new_figure(4.2 * len(results), 3.9)
-    axes = np.atleast_1d(fig.subplots(1, len(results), sharey=True))
+    fig, axes = new_figure(1, len(results), figsize=(4.2 * len(results), 3.9), sharey=True)
+    axes = axes[0]
     for ax, (name, curve) in zip(axes, results.items(), strict=True):
         epochs = np.arange(len(curve["train"]))
         ax.plot(epochs, curve["train"], label="train")

@@ -26,7 +26,7 @@ from numnet.plot.style import DPI, require_matplotlib
 
 KIND_NAMES = {
     "op": "operation (its output)",
-    "param": "parameter (learned)",
+    "param": "parameter (a leaf that gets a gradient)",
     "input": "input, target or constant",
     "root": "result (the loss or output)",
 }
