@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from demo_helpers import check_outputs
 
-from numnet import demos, graph, nn
+import numnet
+from numnet import data, demos, graph, nn, optim
 from numnet.cli import main
 
 
@@ -85,6 +86,41 @@ def test_fit_runs_its_settings_and_reports_time(tmp_path, capsys):
     assert "4 epochs × 50 samples = 200 single-sample SGD steps" in printed
     summary = check_outputs(out, pictures=2)
     assert "| `neurons` | 16 |" in summary
+
+
+def test_fit_draws_side_by_side_are_lone_runs():
+    fit = demos.load("fit")
+    settings = demos.settings("fit", neurons=128, samples=40, epochs=3, seeds=3)
+    seeds = fit.data_seeds(settings)
+    assert seeds == [4, 0, 1]
+    together = fit.train_side_by_side(settings, seeds)
+    x_test, _ = data.curve_linspace(settings.test_points)
+    for k, seed in enumerate(seeds):  # a lone net, built from modules, on draw `seed`
+        model = fit.make_model(settings)
+        x, y = data.make_curve(settings.samples, seed=seed)
+        optimizer = optim.SGD(model.parameters(), lr=settings.lr)
+        for _ in range(settings.epochs):
+            for j in range(settings.samples):
+                loss = 0.5 * nn.MSELoss(reduction="sum")(model(numnet.tensor(x[j : j + 1])), y[j : j + 1])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        with numnet.no_grad():
+            alone = model(numnet.tensor(x_test)).data
+        np.testing.assert_array_equal(together["z_test"][k], alone)
+        np.testing.assert_array_equal(together["x"][k], x)
+
+
+def test_fit_reports_the_spread_over_draws(tmp_path, capsys):
+    figures = demos.run_demo("fit", out=tmp_path, neurons=16, samples=60, epochs=4, seeds=3)
+    assert figures["data_seeds"] == [4, 0, 1] and len(figures["test_mses"]) == 3
+    assert figures["test_mse"] == figures["test_mses"][0]
+    assert 0 <= figures["follow_wiggles"] <= 3 and figures["parabola_mse"] > 0
+    printed = capsys.readouterr().out
+    assert "over 3 data draws" in printed and "not in the tutorial's table" in printed
+    assert "NOT COMPARABLE" in printed
+    summary = check_outputs(tmp_path, pictures=3)
+    assert "0.0021" not in summary  # no figure from another run
 
 
 def test_fit_learns(tmp_path):
