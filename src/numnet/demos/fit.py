@@ -95,9 +95,8 @@ def make_model(settings: Settings) -> nn.Sequential:
 
 def data_seeds(settings: Settings) -> list[int]:
     """The data draws trained on: ``data_seed`` first, then the other seeds of 0 … ``seeds`` − 1."""
-    return [settings.data_seed] + [k for k in range(settings.seeds) if k != settings.data_seed][
-        : max(settings.seeds - 1, 0)
-    ]
+    others = [k for k in range(settings.seeds) if k != settings.data_seed]
+    return [settings.data_seed, *others[: max(settings.seeds - 1, 0)]]
 
 
 def train_side_by_side(settings: Settings, seeds: list[int], report: Report | None = None) -> dict[str, Any]:
