@@ -16,7 +16,6 @@ the two gradients agree to 1e-10 … 1e-13. numnet does the same check, in float
 from __future__ import annotations
 
 import dataclasses
-
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +46,12 @@ class Settings:
     seed: int = setting(0, "seed of the initial weights and of the batch order")
     train_size: int | None = setting(None, "train on the first N training images (None: all 60,000)")
     gradcheck_samples: int = setting(3, "images in the gradient check (0 skips it)", cosmetic=True)
-    other_activation: bool = setting(True, "also train the same net with the other activation (sigmoid ↔ "
-                                     "relu), to compare with the book's ReLU figure", cosmetic=True)
+    other_activation: bool = setting(
+        True,
+        "also train the same net with the other activation (sigmoid ↔ "
+        "relu), to compare with the book's ReLU figure",
+        cosmetic=True,
+    )
     dataset: str = setting("mnist", "mnist, or digits (scikit-learn's 8×8 digits) where MNIST is missing")
 
 
@@ -98,15 +101,17 @@ def accuracy(model: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
         return metrics.accuracy(y, model(numnet.tensor(X)).data)
 
 
-def train_net(settings: Settings, train_split: tuple, test_split: tuple, report: Report | None
-              ) -> tuple[nn.Module, History, list[int]]:
+def train_net(
+    settings: Settings, train_split: tuple, test_split: tuple, report: Report | None
+) -> tuple[nn.Module, History, list[int]]:
     """Mini-batch SGD for ``settings.iterations`` steps; accuracy measured at the start and after each epoch.
     Returns the model, its history and the iterations at which the accuracy was measured."""
     (X_train, y_train), (X_test, y_test) = train_split, test_split
     numnet.manual_seed(settings.seed)
     model = make_model(settings, X_train.shape[1])
-    loader = data.DataLoader(data.TensorDataset(X_train, y_train), batch_size=settings.batch_size,
-                             shuffle=True, seed=settings.seed)
+    loader = data.DataLoader(
+        data.TensorDataset(X_train, y_train), batch_size=settings.batch_size, shuffle=True, seed=settings.seed
+    )
     loss_fn = nn.CrossEntropyLoss()  # softmax + cross-entropy, fused: dlogits = (y − t) / batch
     optimizer = optim.SGD(model.parameters(), lr=settings.lr)
     history = History()
@@ -151,37 +156,51 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
         with report.timer("gradient check"):
             gradcheck = gradient_check(settings, X_train[:n], y_train[:n])
         report.say(f"gradient check on {n} images (float64), mean / max |backprop − numerical|:")
-        report.say("  " + "   ".join(f"{k}: {mean:.2g} / {worst:.2g}" for k, (mean, worst) in
-                                      gradcheck.items()))
+        report.say(
+            "  " + "   ".join(f"{k}: {mean:.2g} / {worst:.2g}" for k, (mean, worst) in gradcheck.items())
+        )
 
     with report.timer("training"):
         model, history, evaluated_at = train_net(settings, (X_train, y_train), (X_test, y_test), report)
     iteration = evaluated_at[-1]
     other: dict[str, float] = {}
     if settings.other_activation:
-        swapped = dataclasses.replace(settings, activation="relu" if settings.activation == "sigmoid" else
-                                      "sigmoid")
+        swapped = dataclasses.replace(
+            settings, activation="relu" if settings.activation == "sigmoid" else "sigmoid"
+        )
         report.say(f"the same net with {swapped.activation} instead of {settings.activation}:")
         with report.timer(f"training with {swapped.activation}"):
             _, other_history, _ = train_net(swapped, (X_train, y_train), (X_test, y_test), None)
-        other = {"activation": swapped.activation, "test_accuracy": other_history["test_accuracy"][-1],
-                 "train_accuracy": other_history["accuracy"][-1]}
+        other = {
+            "activation": swapped.activation,
+            "test_accuracy": other_history["test_accuracy"][-1],
+            "train_accuracy": other_history["accuracy"][-1],
+        }
         report.say(f"{swapped.activation}: test accuracy {other['test_accuracy']:.4f}")
 
     with numnet.no_grad():
         predicted = model(numnet.tensor(X_test)).data.argmax(axis=1)
     train_acc, test_acc = history["accuracy"][-1], history["test_accuracy"][-1]
-    report.compare(f"test accuracy ({settings.activation})", test_acc,
-                   f"≈ {PUBLISHED_TEST_ACCURACY} (the book's ReLU net, ch. 5)")
+    report.compare(
+        f"test accuracy ({settings.activation})",
+        test_acc,
+        f"≈ {PUBLISHED_TEST_ACCURACY} (the book's ReLU net, ch. 5)",
+    )
     if other:
-        report.compare(f"test accuracy with {other['activation']} (same seed and batches)",
-                       other["test_accuracy"], f"≈ {PUBLISHED_TEST_ACCURACY} (the book's ReLU net, ch. 5)")
+        report.compare(
+            f"test accuracy with {other['activation']} (same seed and batches)",
+            other["test_accuracy"],
+            f"≈ {PUBLISHED_TEST_ACCURACY} (the book's ReLU net, ch. 5)",
+        )
     report.compare("train accuracy", train_acc, "≈ test accuracy")
     report.compare("train − test accuracy", train_acc - test_acc, "small (no overfitting)")
     report.compare("epochs (accuracy measured after each)", len(evaluated_at) - 1, "")
     for name, (mean, worst) in gradcheck.items():
-        report.compare(f"gradient check {name}: mean / max |backprop − numerical|",
-                       f"{mean:.2g} / {worst:.2g}", PUBLISHED_GRADCHECK)
+        report.compare(
+            f"gradient check {name}: mean / max |backprop − numerical|",
+            f"{mean:.2g} / {worst:.2g}",
+            PUBLISHED_GRADCHECK,
+        )
     report.compare("training time (s)", report.timings["training"], "")
     report.differs(
         "Batches: the book draws each batch of 100 with np.random.choice (with replacement) and measures "
@@ -204,8 +223,8 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
         "The book's ≈ 97% is the test accuracy of chapter 5's TwoLayerNet, whose hidden layer is ReLU; "
         "chapter 4's network is the same with a sigmoid. The sigmoid's slope is at most 0.25, so every "
         "gradient that passes through it shrinks at least fourfold, while ReLU passes it on unchanged; the "
-        f"sigmoid net learns more slowly. This run, {iteration:,} steps with seed {settings.seed}: {measured}."
-        + ("" if other else " (Run with --other-activation to train the other one too.)"),
+        f"sigmoid net learns more slowly. This run, {iteration:,} steps with seed {settings.seed}: "
+        f"{measured}." + ("" if other else " (Run with --other-activation to train the other one too.)"),
     )
     report.differs(
         "Bugs in the tutorial's own code that numnet does not have: its mini-batch loop takes the labels "
@@ -214,26 +233,58 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
         "10,000 times the numerical differentiation of every weight, which would take days; the book's "
         "≈ 97% comes from back-propagation (chapter 5), which numnet uses."
     )
-    report.figure(_accuracy_figure(evaluated_at, history, settings.activation), "accuracy.png",
-                  "train and test accuracy per epoch")
-    report.figure(plot.step_loss_curve(history, title="mnist: cross-entropy per iteration (batch of 100)"),
-                  "loss.png", "loss per iteration")
+    report.figure(
+        _accuracy_figure(evaluated_at, history, settings.activation),
+        "accuracy.png",
+        "train and test accuracy per epoch",
+    )
+    report.figure(
+        plot.step_loss_curve(history, title="mnist: cross-entropy per iteration (batch of 100)"),
+        "loss.png",
+        "loss per iteration",
+    )
     labels = [str(c) for c in range(10)]
     confusion = metrics.confusion_matrix(y_test, predicted, num_classes=10)
-    report.figure(plot.confusion_matrix(confusion, class_names=labels), "confusion_matrix.png",
-                  "confusion matrix, test set")
+    report.figure(
+        plot.confusion_matrix(confusion, class_names=labels),
+        "confusion_matrix.png",
+        "confusion matrix, test set",
+    )
     side = math.isqrt(X_test.shape[1])
-    report.figure(plot.image_grid(X_test, y_test, predicted, shape=(side, side), n=36,
-                                  title="first 36 test images: predicted (red: predicted/true where wrong)"),
-                  "predictions.png", "test images with their predicted labels; wrong ones in red")
+    report.figure(
+        plot.image_grid(
+            X_test,
+            y_test,
+            predicted,
+            shape=(side, side),
+            n=36,
+            title="first 36 test images: predicted (red: predicted/true where wrong)",
+        ),
+        "predictions.png",
+        "test images with their predicted labels; wrong ones in red",
+    )
     if (predicted != y_test).any():
-        report.figure(plot.image_grid(X_test, y_test, predicted, shape=(side, side), n=36, errors_only=True,
-                                      title="mistakes: predicted/true"),
-                      "mistakes.png", "the first test images the network gets wrong")
+        report.figure(
+            plot.image_grid(
+                X_test,
+                y_test,
+                predicted,
+                shape=(side, side),
+                n=36,
+                errors_only=True,
+                title="mistakes: predicted/true",
+            ),
+            "mistakes.png",
+            "the first test images the network gets wrong",
+        )
     report.finish()
     return {
-        "train_accuracy": train_acc, "test_accuracy": test_acc, "gradcheck": gradcheck,
-        "evaluated_at": evaluated_at, "losses": history.step_loss, "seconds": report.timings["training"],
+        "train_accuracy": train_acc,
+        "test_accuracy": test_acc,
+        "gradcheck": gradcheck,
+        "evaluated_at": evaluated_at,
+        "losses": history.step_loss,
+        "seconds": report.timings["training"],
         "other_activation": other,
         "headline": f"test accuracy {test_acc:.4f} ({settings.activation}"
         + (f"; {other['activation']} {other['test_accuracy']:.4f}" if other else "")
@@ -247,10 +298,19 @@ def _accuracy_figure(iterations: list[int], history: History, activation: str) -
     epochs = np.arange(len(iterations))
     ax.plot(epochs, history["accuracy"], marker="o", markersize=3.5, label="train")
     ax.plot(epochs, history["test_accuracy"], marker="s", markersize=3.5, linestyle="--", label="test")
-    ax.axhline(PUBLISHED_TEST_ACCURACY, color="grey", linewidth=0.8, linestyle=":",
-               label=f"book: ≈ {PUBLISHED_TEST_ACCURACY} (its ReLU net, test)")
-    ax.set(xlabel="epoch (0: before training)", ylabel="accuracy", ylim=(0, 1),
-           title=f"mnist: accuracy per epoch (TwoLayerNet, {activation})")
+    ax.axhline(
+        PUBLISHED_TEST_ACCURACY,
+        color="grey",
+        linewidth=0.8,
+        linestyle=":",
+        label=f"book: ≈ {PUBLISHED_TEST_ACCURACY} (its ReLU net, test)",
+    )
+    ax.set(
+        xlabel="epoch (0: before training)",
+        ylabel="accuracy",
+        ylim=(0, 1),
+        title=f"mnist: accuracy per epoch (TwoLayerNet, {activation})",
+    )
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
