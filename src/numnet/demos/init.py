@@ -87,14 +87,33 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
             row = " ".join(f"{v:9.4g}" for v in stds[activation, init])
             report.say(f"{activation:<10} {init:<12} {row}")
             name = f"{activation}_{FILE_NAMES[init]}.png"
-            fig = plot.histograms({f"layer {i + 1}": a for i, a in enumerate(acts)}, bins=settings.bins,
-                                  range=RANGES[activation], xlabel=activation + " output",
-                                  title=f"{activation}, weights {init}")
-            report.figure(fig, name, f"{activation} activations per layer, weights {init}")
+            relu = activation == "relu"  # a spike of exact zeros, and layer scales far apart
+            fig = plot.histograms(
+                {f"layer {i + 1}": a for i, a in enumerate(acts)},
+                bins=settings.bins,
+                range=RANGES[activation],
+                xlabel=activation + " output",
+                title=f"{activation}, weights {init}"
+                + (" (exact zeros not drawn; each layer its own range)" if relu else ""),
+                exclude_zeros=relu,
+                own_ranges=relu,
+            )
+            report.figure(
+                fig,
+                name,
+                f"{activation} activations per layer, weights {init}"
+                + (
+                    ": the exact zeros (about half of the values) are left out of the bars and "
+                    "counted in each panel; each layer has its own x range"
+                    if relu
+                    else ""
+                ),
+            )
 
     _compare(report, settings, stds, outputs)
-    report.figure(_std_figure(settings, stds), "std_by_layer.png",
-                  "activation std per layer, every combination")
+    report.figure(
+        _std_figure(settings, stds), "std_by_layer.png", "activation std per layer, every combination"
+    )
     report.section(
         "What to look for",
         "For sigmoid: std 1 piles the activations at 0 and 1, std 0.01 at 0.5, Xavier spreads them. For "
@@ -104,8 +123,8 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
     report.finish()
     return {
         "stds": {f"{a}/{i}": v for (a, i), v in stds.items()},
-        "headline": "last-layer std, relu: " + ", ".join(
-            f"{i} {stds['relu', i][-1]:.3g}" for i in INITS if ("relu", i) in stds),
+        "headline": "last-layer std, relu: "
+        + ", ".join(f"{i} {stds['relu', i][-1]:.3g}" for i in INITS if ("relu", i) in stds),
     }
 
 
@@ -114,16 +133,21 @@ def _compare(report: Report, s: Settings, stds: dict, outputs: dict) -> None:
     last = s.layers - 1
     if "sigmoid" in s.activations:
         a = outputs["sigmoid", "std 1"][last]
-        report.compare("sigmoid, std 1: share of the last layer within 0.05 of 0 or 1",
-                       float(np.mean((a < 0.05) | (a > 0.95))), "most (at 0 and 1)")
+        report.compare(
+            "sigmoid, std 1: share of the last layer within 0.05 of 0 or 1",
+            float(np.mean((a < 0.05) | (a > 0.95))),
+            "most (at 0 and 1)",
+        )
         a = outputs["sigmoid", "std 0.01"][last]
-        report.compare("sigmoid, std 0.01: last-layer mean ± std", f"{a.mean():.3f} ± {a.std():.2g}",
-                       "all near 0.5")
+        report.compare(
+            "sigmoid, std 0.01: last-layer mean ± std", f"{a.mean():.3f} ± {a.std():.2g}", "all near 0.5"
+        )
         report.compare("sigmoid, Xavier: last-layer std", stds["sigmoid", "Xavier 1/√n"][last], "spread out")
     if "tanh" in s.activations:
         a = outputs["tanh", "Xavier 1/√n"][last]
-        report.compare("tanh, Xavier: last-layer mean, std", f"{a.mean():.2g}, {a.std():.3g}",
-                       "spread, centred on 0")
+        report.compare(
+            "tanh, Xavier: last-layer mean, std", f"{a.mean():.2g}, {a.std():.3g}", "spread, centred on 0"
+        )
     if "relu" in s.activations:
         report.compare("relu, std 0.01: last-layer std", stds["relu", "std 0.01"][last], "≈ 0 (collapsed)")
         first, final = stds["relu", "Xavier 1/√n"][0], stds["relu", "Xavier 1/√n"][last]
@@ -148,4 +172,3 @@ def _std_figure(s: Settings, stds: dict[tuple[str, str], list[float]]) -> Any:
     axes[0].legend(fontsize=8)
     fig.suptitle("Spread of each layer's activations, by weight scale")
     return fig
-
