@@ -15,7 +15,9 @@ from numnet.cli import main
 
 def test_gender_reproduces_the_published_numbers_exactly(tmp_path, capsys):
     out = tmp_path / "gender"
-    assert main(["demo", "gender", "--out", str(out), "--epochs", "300", "--threads", "0"]) == 0
+    assert (
+        main(["demo", "gender", "--out", str(out), "--epochs", "300", "--seeds", "2", "--threads", "0"]) == 0
+    )
     printed = capsys.readouterr().out
     # the three deterministic results, printed in full next to the tutorial's
     assert printed.count("0.9990889488055994") == 2
@@ -26,7 +28,7 @@ def test_gender_reproduces_the_published_numbers_exactly(tmp_path, capsys):
 
 
 def test_gender_values_and_training(tmp_path):
-    figures = demos.run_demo("gender", out=tmp_path, epochs=300)
+    figures = demos.run_demo("gender", out=tmp_path, epochs=300, seeds=3)
     assert figures["neuron"] == 0.9990889488055994
     assert figures["network"] == 0.7216325609518421
     assert figures["mse"] == 0.5
@@ -34,6 +36,10 @@ def test_gender_values_and_training(tmp_path):
     assert [epoch for epoch, _ in figures["loss_curve"]] == list(range(0, 300, 10))
     assert losses[-1] < losses[0] / 5
     assert figures["emily"] > 0.5 > figures["frank"]  # Emily female, Frank male
+    assert len(figures["seed_results"]) == 3
+    final_loss, emily, frank = figures["seed_results"][0]  # seed 0 is this run's seed
+    assert (final_loss, emily, frank) == (figures["final_loss"], figures["emily"], figures["frank"])
+    assert all(e > 0.5 > f for _, e, f in figures["seed_results"])
 
 
 def test_apples_forward_220_and_gradients(tmp_path, capsys):
@@ -107,6 +113,15 @@ def test_linear221_weights_follow_the_hand_derived_formulas(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "hidden units identical every epoch" in printed
     check_outputs(tmp_path, pictures=2)
+    # the weights picture starts at epoch 0 and shows each twin as its own, visible, line
+    fig = demos.load("linear221")._weights_figure(
+        [{k: 1.0 if k[0] == "w" else 0.0 for k in got}, *figures["weights"]]
+    )
+    first = fig.axes[0]
+    unit1, unit2 = first.lines[:2]
+    assert unit1.get_label() == "w1" and unit2.get_label() == "w3"
+    assert unit1.get_xdata()[0] < 0 < unit2.get_xdata()[0] < 0.5  # epoch 0, drawn side by side
+    np.testing.assert_array_equal(unit1.get_ydata(), unit2.get_ydata())
 
 
 def test_activations_losses_match_the_book(tmp_path):

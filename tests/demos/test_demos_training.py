@@ -219,7 +219,9 @@ def test_batchnorm_compares_with_and_without(tmp_path, image_dataset):
     for scale, curves in figures["curves"].items():
         assert curves["BatchNorm"][-1] > curves["no BatchNorm"][-1] + 0.2, scale
     assert figures["batchnorm_better"] == 2
-    check_outputs(tmp_path, pictures=1)
+    summary = check_outputs(tmp_path, pictures=1)
+    assert "seeds 0–1: scales where BatchNorm ends higher" in summary
+    assert "ε is 1e-06 here (the book's 10e-7)" in summary
 
 
 def test_overfitting_three_runs(tmp_path, image_dataset, capsys):
@@ -233,12 +235,14 @@ def test_overfitting_three_runs(tmp_path, image_dataset, capsys):
         hidden=(32, 32),
     )
     assert len(figures["curves"]) == 3
-    for curves in figures["curves"].values():
-        assert len(curves["train"]) == len(curves["test"]) == 5
+    for name, curves in figures["curves"].items():
+        assert len(curves["train"]) == len(curves["test"]) == (7 if name.startswith("dropout") else 5)
     assert "dropout p = 0.15" in figures["curves"] and "weight decay λ = 0.1" in figures["curves"]
     printed = capsys.readouterr().out
     assert "inverted dropout" in printed
-    check_outputs(tmp_path, pictures=1)
+    summary = check_outputs(tmp_path, pictures=1)
+    assert "test accuracy − no regularisation's" in summary and "seeds 0–1, dropout p = 0.15" in summary
+    assert ("does not improve" in summary) or ("improves by" in summary)
 
 
 def test_dropout_and_weight_decay_are_wired_as_the_book_says():
