@@ -167,7 +167,7 @@ def test_mnist_two_layer_net(tmp_path, image_dataset, capsys):
 
 def test_optimizers_match_the_book_rules(tmp_path, image_dataset):
     figures = demos.run_demo(
-        "optimizers", out=tmp_path, dataset=image_dataset, mnist_iterations=15, mnist_hidden=(16, 16)
+        "optimizers", out=tmp_path, dataset=image_dataset, mnist_iterations=15, mnist_hidden=(16, 16), seeds=2
     )
     settings = demos.settings("optimizers")
     for name, path in figures["paths"].items():
@@ -181,7 +181,8 @@ def test_optimizers_match_the_book_rules(tmp_path, image_dataset):
     assert figures["ends"]["SGD"][0] < -0.3
     assert set(figures["mnist_losses"]) == {"SGD", "Momentum", "AdaGrad", "Adam"}
     assert all(len(v) == 15 for v in figures["mnist_losses"].values())
-    check_outputs(tmp_path, pictures=2)
+    summary = check_outputs(tmp_path, pictures=2)
+    assert "seeds 0–1: SGD's loss the highest of the four" in summary
 
 
 def test_init_relu_scales(tmp_path, capsys):
@@ -208,6 +209,7 @@ def test_batchnorm_compares_with_and_without(tmp_path, image_dataset):
         batch_size=25,
         lr=0.05,
         hidden=(32, 32, 32),
+        seeds=2,
     )
     assert set(figures["curves"]) == {0.1, 0.01}
     for curves in figures["curves"].values():
@@ -230,9 +232,11 @@ def test_overfitting_three_runs(tmp_path, image_dataset, capsys):
         out=tmp_path,
         dataset=image_dataset,
         epochs=4,
+        dropout_epochs=6,
         train_size=100,
         test_size=300,
         hidden=(32, 32),
+        seeds=2,
     )
     assert len(figures["curves"]) == 3
     for name, curves in figures["curves"].items():
