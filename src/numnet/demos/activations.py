@@ -141,6 +141,12 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
     report.figure(_activations_figure(x, curves), "activations.png", "activation functions and derivatives")
     report.figure(_softmax_figure(scores, probabilities), "softmax.png", "softmax of the book's scores")
     report.figure(_losses_figure(t, losses), "losses.png", "the book's loss example: right and wrong guess")
+    report.differs(
+        "Bugs in the tutorial's own code that numnet does not have: the cross-entropy for integer labels "
+        "calls np.arrange (NumPy has np.arange), so as printed it raises an AttributeError; numnet's "
+        "CrossEntropyLoss takes integer labels directly. (Its mean squared error is named "
+        "menn_squared_error: a typo, harmless.)"
+    )
     report.finish()
     return {
         "softmax": probabilities, "naive_softmax": naive, "stable_softmax": stable, **losses,

@@ -120,6 +120,11 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
         "ReLU: std 0.01 collapses everything towards 0, Xavier's spread shrinks with depth, He's stays "
         "put. The table above gives each case as a number; `std_by_layer.png` shows all of them.",
     )
+    report.differs(
+        "The tutorial's histogram code draws every activation with range=(0, 1): right for sigmoid, but it "
+        "hides tanh's negative half and every ReLU output above 1. numnet gives tanh (−1, 1) and each ReLU "
+        "layer its own range, with the exact zeros (half of the ReLU outputs) counted instead of drawn."
+    )
     report.finish()
     return {
         "stds": {f"{a}/{i}": v for (a, i), v in stds.items()},
