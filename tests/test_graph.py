@@ -14,6 +14,12 @@ import numnet
 from numnet import graph
 from numnet.cli.errors import CLIError
 
+needs_graphviz = pytest.mark.skipif(
+    shutil.which("dot") is None,
+    reason="Graphviz's dot program is not installed (apt-get install graphviz); the matplotlib fallback's "
+    "tests below still run",
+)
+
 NODE = re.compile(r"^\s*(n\d+) \[label=<(.*)>, (.*)\];$")
 EDGE = re.compile(r"^\s*(n\d+) -> (n\d+);$")
 
@@ -176,13 +182,13 @@ def test_freed_graph_is_reported():
         graph.to_dot(s)
 
 
+@needs_graphviz
 def test_labels_are_escaped_and_render(tmp_path):
     _x, W, b, _h, s = hand_graph()
     text = graph.to_dot(s, params={'W<1> & "w"': W, "b": b}, title="a <b> & c")
     assert "W&lt;1&gt; &amp; &quot;w&quot;" in text
     assert Dot(text).node('W<1> & "w"')["shape"] == "(2, 3)"
     assert "a &lt;b&gt; &amp; c" in text
-    assert shutil.which("dot"), "Graphviz's dot program is needed for these tests: apt-get install graphviz"
     svg = graph.render(text, tmp_path / "escaped.svg")
     assert "W&lt;1&gt; &amp; &quot;w&quot;" in svg.read_text() or 'W&lt;1&gt; &amp; "w"' in svg.read_text()
 
@@ -223,8 +229,8 @@ def test_nn_model_graph_names_from_module():
     assert all(n["grad"] is not None for n in dot.nodes.values() if n["title"] not in {"X", "target"})
 
 
+@needs_graphviz
 def test_render_svg_and_png_with_graphviz(tmp_path):
-    assert shutil.which("dot"), "Graphviz's dot program is needed for these tests: apt-get install graphviz"
     nn, model = xor_model()
     x = numnet.tensor(XOR_X)
     loss = graph.trace(model, x, XOR_T, nn.MSELoss())
@@ -250,9 +256,99 @@ def test_render_svg_and_png_with_graphviz(tmp_path):
         graph.render("digraph { this is not dot ", tmp_path / "broken.svg")
 
 
-def test_render_without_graphviz_writes_dot(tmp_path, monkeypatch):
+def xor_dot_text(**options) -> tuple[str, object]:
+    nn, model = xor_model()
+    x = numnet.tensor(XOR_X)
+    loss = graph.trace(model, x, XOR_T, nn.MSELoss())
+    return graph.to_dot(
+        loss, params=model, inputs={"X": x}, show_values=True, show_grads=True, **options
+    ), loss
+
+
+def test_parse_dot_reads_back_what_to_dot_wrote():
+    text, _loss = xor_dot_text(title="XOR <2-3-1>", legend=True)
+    dot, spec = Dot(text), graph.parse_dot(text)
+    assert spec.title == "XOR <2-3-1>" and spec.rankdir == "LR"
+    assert [n.id for n in spec.nodes] == list(dot.nodes)
+    assert set(spec.edges) == set(dot.edges)  # the legend's nodes and invisible edges are left out
+    for node in spec.nodes:
+        expected = dot.nodes[node.id]
+        assert node.title == expected["title"] and node.shape == expected["shape"]
+        assert ("\n".join(node.value) or None) == expected["value"]
+        assert ("\n".join(node.grad) or None) == expected["grad"]
+    kinds = {n.title: n.kind for n in spec.nodes}
+    assert kinds["0.weight"] == "param" and kinds["X"] == "input" and kinds["loss = MSE"] == "root"
+    assert kinds["ReLU"] == "op"
+    assert graph.parse_dot("digraph { a -> b }") is None  # general DOT is not parsed
+    assert graph.parse_dot(text.replace("n1 ->", "n99 ->")) is None  # an edge to an unknown node
+
+
+def test_legend_lists_the_kinds_used():
+    text, _ = xor_dot_text(legend=True)
+    assert "subgraph cluster_key" in text
+    for name in ("operation", "parameter", "input, target or constant", "result"):
+        assert name in text
+    assert "gradient of the loss" in text
+    assert "cluster_key" not in xor_dot_text()[0]
+
+
+def test_layered_layout_puts_every_input_before_its_consumer():
+    from numnet.plot.graph import layered_layout
+
+    spec = graph.parse_dot(xor_dot_text()[0])
+    layout = layered_layout(spec)
+    for a, b in spec.edges:  # left to right: each edge goes rightwards
+        (xa, _), (xb, _) = layout.centres[a], layout.centres[b]
+        wa, wb = layout.sizes[a][0], layout.sizes[b][0]
+        assert xa + wa / 2 < xb - wb / 2, (a, b)
+    boxes = [(layout.centres[n.id], layout.sizes[n.id]) for n in spec.nodes]
+    for i, ((x1, y1), (w1, h1)) in enumerate(boxes):  # no two nodes overlap
+        for (x2, y2), (w2, h2) in boxes[i + 1 :]:
+            assert abs(x1 - x2) >= (w1 + w2) / 2 or abs(y1 - y2) >= (h1 + h2) / 2
+        assert 0 <= x1 - w1 / 2 and x1 + w1 / 2 <= layout.width + 1e-9
+        assert 0 <= y1 - h1 / 2 and y1 + h1 / 2 <= layout.height + 1e-9
+    for route in layout.routes:
+        assert len(route) >= 2
+        xs = [p[0] for p in route]
+        assert xs == sorted(xs), "an edge never runs backwards"
+    top_down = layered_layout(graph.parse_dot(xor_dot_text(rankdir="TB")[0]))
+    for a, b in spec.edges:  # top to bottom: each edge goes downwards
+        assert top_down.centres[a][1] > top_down.centres[b][1]
+
+
+def test_render_without_graphviz_draws_with_matplotlib(tmp_path, monkeypatch):
+    matplotlib_image = pytest.importorskip("matplotlib.image")
     monkeypatch.setattr(graph.shutil, "which", lambda name: None)
-    text = graph.to_dot(hand_graph()[-1])
+    assert not graph.graphviz_available()
+    text, loss = xor_dot_text(title="XOR 2-3-1")
+    with pytest.warns(graph.GraphvizNotFoundWarning, match=r"numnet's own layout.*apt-get install graphviz"):
+        written = graph.render(text, tmp_path / "pics" / "graph.png")
+    assert written == tmp_path / "pics" / "graph.png"
+    image = matplotlib_image.imread(written)
+    assert image.shape[0] > 200 and image.shape[1] > 500 and image.std() > 0.05
+    assert not (tmp_path / "pics" / "graph.dot").exists()
+    svg = graph.render(text, tmp_path / "graph.svg", engine="numnet")  # no warning asked for
+    content = svg.read_text()
+    assert "<svg" in content and "0.weight" in content and "loss = MSE" in content
+    assert graph.render(text, tmp_path / "graph.pdf", engine="numnet").read_bytes().startswith(b"%PDF")
+    assert graph.draw(loss, tmp_path / "drawn.png", engine="numnet").exists()
+    with pytest.raises(RuntimeError, match="engine='graphviz' needs"):
+        graph.render(text, tmp_path / "x.png", engine="graphviz")
+    with pytest.raises(ValueError, match="engine must be"):
+        graph.render(text, tmp_path / "x.png", engine="neato")
+
+
+def test_render_without_graphviz_on_path(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.warns(graph.GraphvizNotFoundWarning):
+        written = graph.render(graph.to_dot(hand_graph()[-1]), tmp_path / "g.svg")
+    assert written == tmp_path / "g.svg" and "<svg" in written.read_text()
+
+
+def test_render_foreign_dot_without_graphviz_writes_dot(tmp_path, monkeypatch):
+    monkeypatch.setattr(graph.shutil, "which", lambda name: None)
+    text = "digraph { a -> b }"
     with pytest.warns(graph.GraphvizNotFoundWarning, match=r"apt-get install graphviz.*dot -Tpng"):
         written = graph.render(text, tmp_path / "pics" / "graph.png")
     assert written == tmp_path / "pics" / "graph.dot"
@@ -260,11 +356,13 @@ def test_render_without_graphviz_writes_dot(tmp_path, monkeypatch):
     assert not (tmp_path / "pics" / "graph.png").exists()
 
 
-def test_render_without_graphviz_on_path(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    with pytest.warns(graph.GraphvizNotFoundWarning):
-        written = graph.render(graph.to_dot(hand_graph()[-1]), tmp_path / "g.svg")
-    assert written.suffix == ".dot" and written.exists()
+def test_graph_too_large_to_draw_is_refused():
+    from numnet.plot.graph import MAX_NODES, GraphNode, GraphSpec, draw_graph
+
+    pytest.importorskip("matplotlib")
+    nodes = [GraphNode(f"n{i}", "op", f"op {i}") for i in range(MAX_NODES + 1)]
+    with pytest.raises(ValueError, match="too many to draw"):
+        draw_graph(GraphSpec(nodes, []))
 
 
 # --- the numnet graph command ----------------------------------------------------------------------------
@@ -289,6 +387,7 @@ def saved_model(tmp_path, metadata=None, classes: int = 3):
     return path
 
 
+@needs_graphviz
 def test_graph_command_svg_default_path(tmp_path, capsys):
     path = saved_model(tmp_path, {"in_features": 4, "task": "classification", "loss": "cross_entropy"})
     assert run_graph_command(["graph", str(path)]) == 0
@@ -332,7 +431,8 @@ def test_graph_command_errors(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(graph.shutil, "which", lambda name: None)
     assert run_graph_command(["graph", str(path), "--out", str(tmp_path / "x.png")]) == 0
     captured = capsys.readouterr()
-    assert captured.out.strip() == str(tmp_path / "x.dot")
+    assert captured.out.strip() == str(tmp_path / "x.png")  # drawn by numnet's own layout
+    assert (tmp_path / "x.png").read_bytes().startswith(b"\x89PNG")
     assert "apt-get install graphviz" in captured.err
 
 

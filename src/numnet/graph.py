@@ -1,11 +1,12 @@
 """Layer 8: draw the computational graph that a forward pass recorded.
 
 Every operation on tensors that require gradients leaves a ``Function`` node behind (see ``numnet.tensor``);
-this module turns that graph into Graphviz DOT text and, with the ``dot`` program, into a picture::
+this module turns that graph into Graphviz DOT text and into a picture: with Graphviz's ``dot`` program when
+it is installed, otherwise with numnet's own layered layout drawn by matplotlib (``numnet.plot.graph``)::
 
     loss = numnet.graph.trace(model, x, target, loss_fn)   # forward, retain every gradient, backward once
     text = numnet.graph.to_dot(loss, params=model, inputs={"X": x}, show_values=True, show_grads=True)
-    numnet.graph.render(text, "graph.svg")                 # .svg, .png, .pdf or .dot
+    numnet.graph.render(text, "graph.svg")                 # .svg, .png, .pdf or .dot; engine="auto"
 
 What the picture shows:
 
@@ -22,6 +23,8 @@ The text is deterministic: the same graph gives the same DOT, byte for byte.
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import subprocess
 import warnings
@@ -31,9 +34,10 @@ from typing import Any
 
 import numpy as np
 
+from numnet.files import atomic_write
 from numnet.tensor import Tensor, _FreedGraph, iter_graph
 
-__all__ = ["GraphvizNotFoundWarning", "draw", "render", "to_dot", "trace"]
+__all__ = ["GraphvizNotFoundWarning", "draw", "graphviz_available", "parse_dot", "render", "to_dot", "trace"]
 
 # Operations whose second argument is a target (a leaf there is labelled "target", not "const").
 LOSS_OPS = frozenset({"MSE", "CrossEntropy", "NLL", "BCE", "BCEWithLogits"})
@@ -54,7 +58,8 @@ RENDER_TIMEOUT_S = 60
 
 
 class GraphvizNotFoundWarning(UserWarning):
-    """``render`` found no ``dot`` program and wrote the DOT text instead."""
+    """``render`` found no ``dot`` program: it drew the graph with numnet's own layout (or, where it could
+    not, wrote the DOT text instead)."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -160,6 +165,7 @@ def to_dot(
     inputs: Any = None,
     rankdir: str = "LR",
     title: str | None = None,
+    legend: bool = False,
 ) -> str:
     """Graphviz DOT text for the graph that the forward pass ending at ``root`` recorded.
 
@@ -179,6 +185,7 @@ def to_dot(
             (second argument of a loss) or ``const``.
         rankdir: Graphviz layout direction: ``"LR"`` (left to right, the default) or ``"TB"`` (top to bottom).
         title: a caption drawn above the graph.
+        legend: add a key to the colours (one small node per kind of node in the graph) below the graph.
 
     Returns:
         The DOT text (deterministic: the same graph gives the same text).
@@ -259,6 +266,8 @@ def to_dot(
             node_id = add_node(id(t), title_text, t.data, t.grad, "root" if t is root else "op")
             edge_lines.extend(f"  {source} -> {node_id};" for source in sources)
 
+    if legend:
+        edge_lines.extend(_legend_lines(node_lines, show_values, show_grads))
     caption = f", label=<<B>{_escape(title)}</B>>, labelloc=t" if title else ""
     header = [
         "digraph numnet {",
@@ -268,6 +277,38 @@ def to_dot(
         '  edge [color="#555555", arrowsize=0.7];',
     ]
     return "\n".join([*header, *node_lines, *edge_lines, "}"]) + "\n"
+
+
+#: What each colour means, for the legend.
+KIND_NAMES = {
+    "op": "operation (its output)",
+    "param": "parameter (a leaf that gets a gradient)",
+    "input": "input, target or constant",
+    "root": "result (the loss or output)",
+}
+
+
+def _legend_lines(node_lines: list[str], show_values: bool, show_grads: bool) -> list[str]:
+    """A cluster below the graph with one sample node per kind of node used (ids ``key_*``)."""
+    used = [
+        kind for kind, style in _STYLE.items() if any(line.endswith(f", {style}];") for line in node_lines)
+    ]
+    notes = []
+    if show_values:
+        notes.append("value (black)")
+    if show_grads:
+        notes.append('<FONT COLOR="#b00020">gradient of the loss (red)</FONT>')
+    label = "key: name, shape" + (", " + " and ".join(notes) if notes else "")
+    lines = [
+        "  subgraph cluster_key {",
+        f'    label=<{label}>; labelloc=b; fontsize=10; color="#bbbbbb"; style=dashed;',
+    ]
+    lines += [f'    key_{kind} [label="{KIND_NAMES[kind]}", fontsize=9, {_STYLE[kind]}];' for kind in used]
+    lines += (
+        ["    " + " -> ".join(f"key_{kind}" for kind in used) + " [style=invis];"] if len(used) > 1 else []
+    )
+    lines.append("  }")
+    return lines
 
 
 def _prefixed(prefix: str, text: str) -> str:
@@ -336,20 +377,30 @@ def trace(model: Callable[[Tensor], Tensor], x: Any, target: Any = None, loss_fn
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Rendering with Graphviz
+# Rendering: Graphviz, or numnet's own layout
 # ---------------------------------------------------------------------------------------------------------
 
 _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+_ENGINES = ("auto", "graphviz", "numnet")
 
 
-def render(dot_text: str, path: str | Path, format: str | None = None) -> Path:
-    """Write ``dot_text`` as a picture at ``path`` with Graphviz's ``dot`` program and return the path.
+def graphviz_available() -> bool:
+    """Whether Graphviz's ``dot`` program is on the PATH (``render`` then uses it)."""
+    return shutil.which("dot") is not None
 
-    The format comes from ``format`` or the suffix of ``path``: ``.svg``, ``.png``, ``.pdf`` (rendered) or
+
+def render(dot_text: str, path: str | Path, format: str | None = None, engine: str = "auto") -> Path:
+    """Write ``dot_text`` as a picture at ``path`` and return the path written.
+
+    The format comes from ``format`` or the suffix of ``path``: ``.svg``, ``.png``, ``.pdf`` (a picture) or
     ``.dot`` (the text itself). Parent folders are created.
 
-    Without the ``dot`` program the DOT text is written next to ``path`` (same name, suffix ``.dot``), a
-    ``GraphvizNotFoundWarning`` says how to render it, and that ``.dot`` path is returned.
+    ``engine``: ``"graphviz"`` draws with Graphviz's ``dot`` program, ``"numnet"`` with numnet's own layered
+    layout in matplotlib (``numnet.plot.graph``: no system program needed, for text made by ``to_dot``), and
+    ``"auto"`` (the default) with Graphviz when ``dot`` is installed, else numnet's layout, with a
+    ``GraphvizNotFoundWarning`` that says how to get Graphviz's rendering. When neither can draw (no
+    ``dot``, and no matplotlib or text that ``to_dot`` did not write) the DOT text is written next to
+    ``path`` (suffix ``.dot``), the warning says how to render it, and that ``.dot`` path is returned.
     """
     path = Path(path)
     fmt = (format or _FORMATS.get(path.suffix.lower(), "")).lower().lstrip(".")
@@ -360,26 +411,24 @@ def render(dot_text: str, path: str | Path, format: str | None = None) -> Path:
             f"render: cannot tell the picture format of {path.name!r}; use a .svg, .png, .pdf or .dot file "
             "name, or pass format="
         )
+    if engine not in _ENGINES:
+        raise ValueError(f"render: engine must be one of {', '.join(_ENGINES)}, got {engine!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "dot":
-        path.write_text(dot_text, encoding="utf-8")
+        with atomic_write(path) as handle:
+            handle.write(dot_text.encode("utf-8"))
         return path
-    dot = shutil.which("dot")
-    if dot is None:
-        dot_path = path.with_suffix(".dot")
-        dot_path.write_text(dot_text, encoding="utf-8")
-        warnings.warn(
-            f"Graphviz's dot program was not found, so {path.name} was not drawn; "
-            f"wrote the graph as {dot_path}. "
-            f"Install Graphviz (apt-get install graphviz, brew install graphviz or conda install graphviz), "
-            f"then run: dot -T{fmt} {dot_path} -o {path}",
-            GraphvizNotFoundWarning,
-            stacklevel=2,
+    dot = shutil.which("dot") if engine != "numnet" else None
+    if dot is None and engine == "graphviz":
+        raise RuntimeError(
+            "render: engine='graphviz' needs Graphviz's dot program, which is not on the PATH; install it "
+            "(apt-get install graphviz, brew install graphviz or conda install graphviz) or use engine='auto'"
         )
-        return dot_path
+    if dot is None:
+        return _render_without_graphviz(dot_text, path, fmt, warn=engine == "auto")
     try:
         result = subprocess.run(
-            [dot, f"-T{fmt}", *(["-Gdpi=144"] if fmt == "png" else []), "-o", str(path)],
+            [dot, f"-T{fmt}", *(["-Gdpi=144"] if fmt == "png" else [])],
             input=dot_text.encode("utf-8"),
             capture_output=True,
             timeout=RENDER_TIMEOUT_S,
@@ -393,9 +442,94 @@ def render(dot_text: str, path: str | Path, format: str | None = None) -> Path:
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip()
         raise RuntimeError(f"render: dot failed on {path.name} (exit {result.returncode}): {message}")
+    with atomic_write(path) as handle:
+        handle.write(result.stdout)
     return path
 
 
-def draw(root: Tensor, path: str | Path, **options: Any) -> Path:
-    """``render(to_dot(root, **options), path)``: draw the graph ending at ``root`` into a file."""
-    return render(to_dot(root, **options), path)
+_INSTALL = "apt-get install graphviz, brew install graphviz or conda install graphviz"
+
+
+def _render_without_graphviz(dot_text: str, path: Path, fmt: str, warn: bool) -> Path:
+    """numnet's own layered drawing of ``to_dot`` text; the ``.dot`` file when that cannot be drawn."""
+    from numnet.plot import is_available
+
+    spec = parse_dot(dot_text)
+    if spec is not None and is_available():
+        import matplotlib
+
+        from numnet.plot import save_figure
+        from numnet.plot.graph import draw_graph
+
+        with matplotlib.rc_context({"svg.fonttype": "none"}):  # SVG text stays text (searchable)
+            save_figure(draw_graph(spec), path, format=fmt)
+        if warn:
+            warnings.warn(
+                f"Graphviz's dot program was not found, so {path.name} was drawn with numnet's own layout "
+                f"(matplotlib). For Graphviz's rendering install Graphviz ({_INSTALL}) and draw it again.",
+                GraphvizNotFoundWarning,
+                stacklevel=3,
+            )
+        return path
+    dot_path = path.with_suffix(".dot")
+    with atomic_write(dot_path) as handle:
+        handle.write(dot_text.encode("utf-8"))
+    why = "matplotlib is not installed" if spec is not None else "the text was not written by to_dot"
+    warnings.warn(
+        f"Graphviz's dot program was not found and {why}, so {path.name} was not drawn; "
+        f"wrote the graph as {dot_path}. "
+        f"Install Graphviz ({_INSTALL}), then run: dot -T{fmt} {dot_path} -o {path}",
+        GraphvizNotFoundWarning,
+        stacklevel=3,
+    )
+    return dot_path
+
+
+_NODE_LINE = re.compile(r"^\s*(n\d+) \[label=<(.*)>, (.*)\];$")
+_EDGE_LINE = re.compile(r"^\s*(n\d+) -> (n\d+);$")
+_TITLE = re.compile(r"label=<<B>(.*?)</B>>")
+_RANKDIR = re.compile(r"rankdir=(LR|RL|TB|BT)")
+
+
+def _cell_lines(cell: str) -> list[str]:
+    """The text lines of one label cell: tags dropped, entities decoded."""
+    text = re.sub(r"<BR\b[^>]*/>", "\n", cell)
+    return html.unescape(re.sub(r"</?(B|FONT)\b[^>]*>", "", text)).split("\n")
+
+
+def parse_dot(dot_text: str) -> Any:
+    """The nodes, edges, title and direction of DOT text that ``to_dot`` wrote, as a
+    ``numnet.plot.graph.GraphSpec``; ``None`` for any other text (numnet does not parse general DOT)."""
+    from numnet.plot.graph import GraphNode, GraphSpec
+
+    lines = dot_text.splitlines()
+    if not lines or lines[0].strip() != "digraph numnet {":
+        return None
+    kinds = {style: kind for kind, style in _STYLE.items()}
+    nodes, edges, title, rankdir = [], [], "", "LR"
+    for line in lines[1:]:
+        if m := _NODE_LINE.match(line):
+            cells = [_cell_lines(c) for c in re.findall(r"<TD[^>]*>(.*?)</TD>", m.group(2))]
+            kind = kinds.get(m.group(3))
+            if kind is None or len(cells) < 2:
+                return None
+            node = GraphNode(m.group(1), kind, " ".join(cells[0]), " ".join(cells[1]))
+            for cell in cells[2:]:
+                (node.grad if cell[0].startswith("grad:") else node.value).extend(cell)
+            nodes.append(node)
+        elif m := _EDGE_LINE.match(line):
+            edges.append((m.group(1), m.group(2)))
+        elif line.lstrip().startswith("graph ["):
+            if t := _TITLE.search(line):
+                title = html.unescape(t.group(1))
+            if r := _RANKDIR.search(line):
+                rankdir = r.group(1)
+    known = {n.id for n in nodes}
+    if not nodes or any(a not in known or b not in known for a, b in edges):
+        return None
+    return GraphSpec(nodes, edges, title, rankdir)
+
+
+def draw(root: Tensor, path: str | Path, engine: str = "auto", **options: Any) -> Path:
+    """``render(to_dot(root, **options), path, engine=engine)``: draw the graph ending at ``root``."""
+    return render(to_dot(root, **options), path, engine=engine)

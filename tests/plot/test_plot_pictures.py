@@ -257,3 +257,19 @@ def test_optimizer_paths_all_in_one_with_legend():
         plot.optimizer_paths(f, {"bad": np.zeros((3, 3))}, bounds=(-1, 1, -1, 1))
     with pytest.raises(ValueError, match="no paths"):
         plot.optimizer_paths(f, {}, bounds=(-1, 1, -1, 1))
+
+
+def test_histograms_without_zeros_and_with_own_ranges():
+    rng = np.random.default_rng(0)
+    small = np.maximum(rng.normal(size=4000), 0)  # ReLU outputs: half exact zeros
+    large = small * 1000
+    fig = plot.histograms({"layer 1": small, "layer 2": large}, bins=20, exclude_zeros=True, own_ranges=True)
+    first, second = fig.axes[:2]
+    assert sum(p.get_height() for p in first.patches) == np.count_nonzero(small)  # the zeros left out
+    assert first.get_xlim()[1] == pytest.approx(small.max()) and second.get_xlim()[1] == pytest.approx(
+        large.max()
+    )
+    notes = [t.get_text() for t in first.texts]
+    assert any(f"zeros {np.mean(small == 0):.0%} (not drawn)" in n for n in notes)
+    shared = plot.histograms({"a": small, "b": large}, bins=20, exclude_zeros=True)
+    assert shared.axes[0].get_xlim() == shared.axes[1].get_xlim()  # one range unless asked

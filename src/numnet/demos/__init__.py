@@ -1,4 +1,4 @@
-"""The tutorial experiments, one command each: ``numnet demo NAME`` (see ``/work/shared/EXPERIMENTS.md``).
+"""The tutorial experiments, one command each: ``numnet demo NAME`` (listed in the project's EXPERIMENTS.md).
 
 Every demo is one module of this package, readable top to bottom like a tutorial: a docstring with the
 idea, a ``Settings`` dataclass holding the tutorial's exact settings as defaults, a ``QUICK`` dict of

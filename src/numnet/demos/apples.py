@@ -22,14 +22,20 @@ import numpy as np
 
 import numnet
 from numnet import graph
-from numnet.demos.common import Report, output_folder, setting
+from numnet.demos.common import GRAPHVIZ_HINT, Report, output_folder, setting
 
 NAME = "apples"
 TITLE = "the apple-shopping computational graph (MulLayer / AddLayer)"
 
 PUBLISHED_APPLES = {"price": 220, "d apple": 2.2, "d apple_num": 110, "d tax": 200}
-PUBLISHED_FRUIT = {"price": 715, "d apple_num": 110, "d apple": 2.2, "d orange": 3.3, "d orange_num": 165,
-                   "d tax": 650}
+PUBLISHED_FRUIT = {
+    "price": 715,
+    "d apple_num": 110,
+    "d apple": 2.2,
+    "d orange": 3.3,
+    "d orange_num": 165,
+    "d tax": 650,
+}
 
 
 @dataclass
@@ -78,10 +84,11 @@ def buy_fruit(s: Settings) -> tuple[numnet.Tensor, dict[str, numnet.Tensor]]:
 
 
 def draw(price: numnet.Tensor, x: dict[str, numnet.Tensor], path: Path, title: str) -> Path:
-    """The graph with each node's value and gradient, as SVG and PNG (a .dot file without Graphviz)."""
-    text = graph.to_dot(price, inputs=x, show_values=True, show_grads=True, title=title)
+    """The graph with each node's value and gradient, as SVG and PNG (drawn by Graphviz, or by numnet's own
+    layout where Graphviz is not installed); the PNG's path."""
+    text = graph.to_dot(price, inputs=x, show_values=True, show_grads=True, title=title, legend=True)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", graph.GraphvizNotFoundWarning)  # the .dot fallback is reported below
+        warnings.simplefilter("ignore", graph.GraphvizNotFoundWarning)  # the demo says it once, itself
         graph.render(text, path.with_suffix(".svg"))
         return graph.render(text, path.with_suffix(".png"))
 
@@ -101,15 +108,17 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
         fruit_price, fx = buy_fruit(settings)
         fruit_price.backward(retain_graph=True)
         fruit = {"price": fruit_price.item(), **{f"d {k}": float(v.grad) for k, v in fx.items()}}
-        fruit_picture = draw(fruit_price, fx, out / "fruit_graph",
-                             "2 apples at 100 + 3 oranges at 150, tax 1.1")
+        fruit_picture = draw(
+            fruit_price, fx, out / "fruit_graph", "2 apples at 100 + 3 oranges at 150, tax 1.1"
+        )
 
     exact = settings.float64
     for key, value in apples.items():
         report.compare(f"apples: {key.replace('d ', 'd price / d ')}", value, PUBLISHED_APPLES[key], exact)
     for key in PUBLISHED_FRUIT:
-        report.compare(f"apples + oranges: {key.replace('d ', 'd price / d ')}", fruit[key],
-                       PUBLISHED_FRUIT[key], exact)
+        report.compare(
+            f"apples + oranges: {key.replace('d ', 'd price / d ')}", fruit[key], PUBLISHED_FRUIT[key], exact
+        )
     report.section(
         "Reading the graph",
         "Each box is an operation numnet recorded while computing the price: `Mul` is the book's MulLayer, "
@@ -123,12 +132,19 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
         "count 110.00000000000001; the book prints the rounded 220 and 110. numnet computes in float32 by "
         "default, where both round to exactly 220 and 110 (run with `--float64` to see the float64 digits).",
     )
-    for path, caption in ((picture, "the apple graph, values and gradients"),
-                          (fruit_picture, "the apple + orange graph, values and gradients")):
-        report.file(path, caption if path.suffix != ".dot" else caption + " (Graphviz missing: DOT text)")
+    if not graph.graphviz_available():
+        report.note(GRAPHVIZ_HINT)
+    for path, caption in (
+        (picture, "the apple graph, values and gradients"),
+        (fruit_picture, "the apple + orange graph, values and gradients"),
+    ):
+        report.file(path, caption)
     report.finish()
     return {
-        "apples": apples, "fruit": fruit, "graph": picture, "fruit_graph": fruit_picture,
+        "apples": apples,
+        "fruit": fruit,
+        "graph": picture,
+        "fruit_graph": fruit_picture,
         "headline": f"price {apples['price']:g}; grads {apples['d apple']:g} / {apples['d apple_num']:g} / "
         f"{apples['d tax']:g}",
     }

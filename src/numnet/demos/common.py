@@ -30,11 +30,36 @@ import numpy as np
 
 #: Where a demo writes when no ``--out`` is given: ``numnet-demos/<name>/`` under the working directory.
 DEFAULT_ROOT = Path("numnet-demos")
+#: What a demo that draws a computational graph says, once, when Graphviz is not installed.
+GRAPHVIZ_HINT = (
+    "Graphviz's dot program is not installed, so the graph was drawn with numnet's own layered layout "
+    "(matplotlib). For Graphviz's rendering install Graphviz (apt-get install graphviz, brew install "
+    "graphviz or conda install graphviz) and run the demo again."
+)
+#: Files the summary shows as pictures (others are linked).
+IMAGE_SUFFIXES = (".png", ".svg")
 
 
-def setting(default: Any, help: str) -> Any:
-    """A ``Settings`` field with its command-line help (``numnet demo NAME --help`` shows it)."""
-    return field(default=default, metadata={"help": help})
+def setting(default: Any, help: str, cosmetic: bool = False) -> Any:
+    """A ``Settings`` field with its command-line help (``numnet demo NAME --help`` shows it).
+
+    ``cosmetic``: changing it changes what is printed or drawn, not the results (``print_every``), so a run
+    that changes it is still comparable with the tutorial's published figures."""
+    return field(default=default, metadata={"help": help, "cosmetic": cosmetic})
+
+
+def changed_settings(settings: Any) -> list[tuple[str, Any, Any]]:
+    """``(name, value, default)`` of every non-cosmetic setting that differs from the demo's default (the
+    tutorial's setting): a run with any is not comparable with the published figures."""
+    if settings is None or not dataclasses.is_dataclass(settings):
+        return []
+    changed = []
+    for f in dataclasses.fields(settings):
+        default = f.default if f.default is not dataclasses.MISSING else None
+        value = getattr(settings, f.name)
+        if not f.metadata.get("cosmetic") and value != default:
+            changed.append((f.name, value, default))
+    return changed
 
 
 def output_folder(name: str, out: str | Path | None = None) -> Path:
@@ -125,9 +150,28 @@ class Report:
         self.sections: list[tuple[str, str]] = []
         self.pictures: list[tuple[str, str]] = []  # (file name, caption)
         self.timings: dict[str, float] = {}
+        self.notes: list[str] = []
         self._start = time.perf_counter()
+        self.changed = changed_settings(settings)
         print(f"numnet demo {name}: {title}")
         print(f"  writing to {self.out}/")
+        if self.changed:
+            print("  " + self.not_comparable())
+
+    @property
+    def comparable(self) -> bool:
+        """Whether the run used the demo's default (the tutorial's) settings for everything that matters."""
+        return not self.changed
+
+    def not_comparable(self) -> str:
+        """The warning for a run whose settings differ from the tutorial's (``--quick`` or flags)."""
+        listing = ", ".join(
+            f"{name} {fmt(value)} (default {fmt(default)})" for name, value, default in self.changed
+        )
+        return (
+            f"NOT COMPARABLE with the published numbers: settings changed from the defaults: {listing}. "
+            "The 'tutorial' column still shows the published figures, for the tutorial's settings."
+        )
 
     # --- content ---------------------------------------------------------------------------------------
     def compare(
@@ -169,6 +213,11 @@ class Report:
         """Print a progress line (indented under the demo's header)."""
         print("  " + text if text else "")
 
+    def note(self, text: str) -> None:
+        """A remark printed now and listed in the summary's notes (e.g. how the graph was drawn)."""
+        self.notes.append(text.strip())
+        self.say(text.strip())
+
     # --- output ----------------------------------------------------------------------------------------
     def finish(self) -> Path:
         """Print the comparison table, the differences and the timings; write ``summary.md`` (its path is
@@ -187,19 +236,33 @@ class Report:
                 print(f"  - {text}")
         print()
         print("  time: " + ", ".join(f"{label} {seconds:.2f} s" for label, seconds in self.timings.items()))
+        if self.changed:
+            print("  " + self.not_comparable())
+        # only files that exist are counted and linked
+        self.pictures = [(name, caption) for name, caption in self.pictures if (self.out / name).is_file()]
+        images = [name for name, _ in self.pictures if Path(name).suffix.lower() in IMAGE_SUFFIXES]
+        others = len(self.pictures) - len(images)
         path = self.out / "summary.md"
-        path.write_text(self.markdown(), encoding="utf-8")
-        print(f"  wrote {len(self.pictures)} picture(s) and {path}")
+        from numnet.files import atomic_write
+
+        with atomic_write(path) as handle:
+            handle.write(self.markdown().encode("utf-8"))
+        extra = f", {others} other file(s)" if others else ""
+        print(f"  wrote {len(images)} picture(s){extra} and {path}")
         return path
 
     def markdown(self) -> str:
         lines = [f"# numnet demo `{self.name}`: {self.title}", ""]
         if self.intro:
             lines += [self.intro, ""]
+        if self.changed:
+            lines += [f"**{self.not_comparable()}**", ""]
         if self.settings is not None and dataclasses.is_dataclass(self.settings):
             lines += ["## Settings", ""]
-            rows = [(f"`{f.name}`", fmt(getattr(self.settings, f.name)), f.metadata.get("help", ""))
-                    for f in dataclasses.fields(self.settings)]
+            rows = [
+                (f"`{f.name}`", fmt(getattr(self.settings, f.name)), f.metadata.get("help", ""))
+                for f in dataclasses.fields(self.settings)
+            ]
             lines += [*_markdown_table(("setting", "value", "meaning"), rows), ""]
         if self.rows:
             lines += ["## numnet vs tutorial", ""]
@@ -210,10 +273,12 @@ class Report:
             lines += [f"- {text}" for text in self.differences] + [""]
         for heading, text in self.sections:
             lines += [f"## {heading}", "", text, ""]
+        if self.notes:
+            lines += ["## Notes", ""] + [f"- {text}" for text in self.notes] + [""]
         if self.pictures:
             lines += ["## Pictures", ""]
             for filename, caption in self.pictures:
-                if Path(filename).suffix.lower() in (".png", ".svg"):
+                if Path(filename).suffix.lower() in IMAGE_SUFFIXES:
                     lines += [f"![{caption}]({filename})", "", f"*{caption}* (`{filename}`)", ""]
                 else:
                     lines += [f"- [{filename}]({filename}): {caption}", ""]
@@ -222,14 +287,6 @@ class Report:
             lines += _markdown_table(("part", "seconds"), [(k, f"{v:.2f}") for k, v in self.timings.items()])
             lines += [""]
         return "\n".join(lines)
-
-
-def new_figure(width: float = 6.4, height: float = 4.8) -> Any:
-    """A matplotlib ``Figure`` for a picture numnet.plot does not draw; like numnet.plot's own figures it
-    belongs to no pyplot window (safe in scripts, tests and servers)."""
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -254,14 +311,3 @@ def image_data(dataset: str = "mnist") -> tuple[tuple[np.ndarray, np.ndarray], t
         X, y = data.load_digits()
         return (X[:-300], y[:-300]), (X[-300:], y[-300:])
     raise ValueError(f"unknown dataset {dataset!r}: use 'mnist' or 'digits'")
-
-
-def mnist_available() -> bool:
-    """Whether ``load_mnist`` finds a copy of MNIST without downloading."""
-    from numnet.data import DatasetNotFoundError
-
-    try:
-        image_data("mnist")
-    except DatasetNotFoundError:
-        return False
-    return True

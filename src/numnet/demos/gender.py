@@ -13,6 +13,7 @@ Frank near 0.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ import numpy as np
 
 import numnet
 from numnet import data, nn, optim
-from numnet.demos.common import Report, new_figure, output_folder, setting
+from numnet.demos.common import Report, output_folder, setting
+from numnet.plot import new_figure
 
 NAME = "gender"
 TITLE = "Victor Zhou's neuron and 2-2-1 sigmoid network"
@@ -39,10 +41,16 @@ class Settings:
     seed: int = setting(0, "seed of the N(0, 1) initial weights and biases")
     lr: float = setting(0.1, "learning rate of per-sample SGD")
     epochs: int = setting(1000, "passes over the four people")
-    print_every: int = setting(10, "record (and print) the loss every this many epochs")
+    print_every: int = setting(10, "record (and print) the loss every this many epochs", cosmetic=True)
+    seeds: int = setting(
+        10,
+        "also train from seeds 0 … N−1 and report the range of Emily's and Frank's "
+        "answers (0: only the one run)",
+        cosmetic=True,
+    )
 
 
-QUICK: dict[str, Any] = {"epochs": 300}
+QUICK: dict[str, Any] = {"epochs": 300, "seeds": 3}
 
 
 def neuron_output() -> float:
@@ -61,10 +69,14 @@ def network_output() -> float:
     """The 2-2-1 network whose every neuron has w = [0, 1], b = 0, on x = [2, 3]:
     h1 = h2 = σ(3) = 0.9526, o1 = σ(0·h1 + 1·h2) = σ(0.9526)."""
     net = network()
-    net.load_state_dict({
-        "0.weight": [[0.0, 1.0], [0.0, 1.0]], "0.bias": [0.0, 0.0],
-        "2.weight": [[0.0, 1.0]], "2.bias": [0.0],
-    })
+    net.load_state_dict(
+        {
+            "0.weight": [[0.0, 1.0], [0.0, 1.0]],
+            "0.bias": [0.0, 0.0],
+            "2.weight": [[0.0, 1.0]],
+            "2.bias": [0.0],
+        }
+    )
     return net(numnet.tensor([[2.0, 3.0]])).item()
 
 
@@ -73,7 +85,7 @@ def mse_of_zeros() -> float:
     return nn.MSELoss()(numnet.tensor([0.0, 0.0, 0.0, 0.0]), np.array([1.0, 0.0, 0.0, 1.0])).item()
 
 
-def train(settings: Settings, report: Report) -> tuple[nn.Sequential, list[tuple[int, float]]]:
+def train(settings: Settings, report: Report | None) -> tuple[nn.Sequential, list[tuple[int, float]]]:
     """Train the 2-2-1 network on Alice, Bob, Charlie and Diana, one person per step, as the tutorial does."""
     people = data.load_gender()
     X = people.data.astype(np.float64)
@@ -99,12 +111,24 @@ def train(settings: Settings, report: Report) -> tuple[nn.Sequential, list[tuple
                 total = loss_fn(net(numnet.tensor(X)), y).item()
             curve.append((epoch, total))
             line.append(f"epoch {epoch:4d}: {total:.3f}")
-            if len(line) == 5:
+            if len(line) == 5 and report is not None:
                 report.say("   ".join(line))
                 line = []
-    if line:
+    if line and report is not None:
         report.say("   ".join(line))
     return net, curve
+
+
+def over_seeds(settings: Settings) -> list[tuple[float, float, float]]:
+    """(final MSE, Emily's answer, Frank's answer) for seeds 0 … ``settings.seeds`` − 1."""
+    results = []
+    with numnet.default_dtype(np.float64):
+        for seed in range(settings.seeds):
+            net, curve = train(dataclasses.replace(settings, seed=seed), None)
+            with numnet.no_grad():
+                emily, frank = net(numnet.tensor([EMILY, FRANK])).data[:, 0]
+            results.append((curve[-1][1], float(emily), float(frank)))
+    return results
 
 
 def run(settings: Settings | None = None, out: str | Path | None = None) -> dict[str, Any]:
@@ -118,8 +142,10 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
         report.compare("2-2-1 network, all w=[0,1], b=0, x=[2,3]", net_out, NETWORK_OUTPUT, exact=True)
         report.compare("MSE([1,0,0,1], [0,0,0,0])", mse, MSE_OF_ZEROS, exact=True)
 
-        report.say(f"training on Alice, Bob, Charlie, Diana: per-sample SGD, lr {settings.lr}, "
-                   f"{settings.epochs} epochs (MSE over the four people)")
+        report.say(
+            f"training on Alice, Bob, Charlie, Diana: per-sample SGD, lr {settings.lr}, "
+            f"{settings.epochs} epochs (MSE over the four people)"
+        )
         with report.timer("training"):
             net, curve = train(settings, report)
         with numnet.no_grad():
@@ -129,6 +155,35 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
     report.compare("Emily (−7, −3): P(female)", float(emily), f"{EMILY_PUBLISHED} (F)")
     report.compare("Frank (20, 2): P(female)", float(frank), f"{FRANK_PUBLISHED} (M)")
     report.compare("Emily → F, Frank → M", bool(emily > 0.5 and frank < 0.5), True)
+    seed_results = []
+    if settings.seeds > 0:
+        with report.timer(f"{settings.seeds} seeds"):
+            seed_results = over_seeds(settings)
+        n = len(seed_results)
+        losses, emilys, franks = (np.array(column) for column in zip(*seed_results, strict=True))
+        right = int(np.sum((emilys > 0.5) & (franks < 0.5)))
+        report.compare(
+            f"seeds 0–{n - 1}: Emily's P(female) min / median / max",
+            f"{emilys.min():.3f} / {np.median(emilys):.3f} / {emilys.max():.3f}",
+            EMILY_PUBLISHED,
+        )
+        report.compare(
+            f"seeds 0–{n - 1}: Frank's P(female) min / median / max",
+            f"{franks.min():.3f} / {np.median(franks):.3f} / {franks.max():.3f}",
+            FRANK_PUBLISHED,
+        )
+        report.compare(
+            f"seeds 0–{n - 1}: final MSE min / median / max",
+            f"{losses.min():.3g} / {np.median(losses):.3g} / {losses.max():.3g}",
+            "",
+        )
+        report.compare(f"seeds 0–{n - 1}: Emily → F and Frank → M", f"{right} of {n}", "yes (one run)")
+        report.section(
+            "Over seeds",
+            f"From {n} random starts (seeds 0–{n - 1}) the trained network calls Emily female and Frank male "
+            f"{right} times; Emily's answer ranges {emilys.min():.3f}–{emilys.max():.3f} and Frank's "
+            f"{franks.min():.3f}–{franks.max():.3f}. The tutorial's 0.951 and 0.039 are one such start.",
+        )
     report.differs(
         "The trained network's outputs depend on its random N(0, 1) start: numnet draws from its own "
         f"seeded generator (seed {settings.seed}), not NumPy's global one, so Emily's and Frank's values "
@@ -142,13 +197,21 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
     )
 
     report.figure(_loss_figure(curve), "loss.png", "training loss (MSE over the four people)")
-    report.figure(_people_figure(net, float(emily), float(frank)), "people.png",
-                  "the trained network's P(female) over (weight − 135, height − 66)")
+    report.figure(
+        _people_figure(net, float(emily), float(frank)),
+        "people.png",
+        "the trained network's P(female) over (weight − 135, height − 66)",
+    )
     report.finish()
     return {
-        "neuron": neuron, "network": net_out, "mse": mse,
-        "loss_curve": curve, "final_loss": curve[-1][1],
-        "emily": float(emily), "frank": float(frank),
+        "neuron": neuron,
+        "network": net_out,
+        "mse": mse,
+        "loss_curve": curve,
+        "final_loss": curve[-1][1],
+        "emily": float(emily),
+        "frank": float(frank),
+        "seed_results": seed_results,
         "headline": f"σ(7) = {neuron!r}; network {net_out!r}; Emily {emily:.3f}, Frank {frank:.3f}",
     }
 
@@ -159,8 +222,8 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
 
 
 def _loss_figure(curve: list[tuple[int, float]]) -> Any:
-    fig = new_figure(6.4, 4.0)
-    ax = fig.add_subplot()
+    fig, axes = new_figure(figsize=(6.4, 4.0))
+    ax = axes[0, 0]
     epochs, losses = zip(*curve, strict=True)
     ax.plot(epochs, losses, marker=".", markersize=3)
     ax.set(xlabel="epoch", ylabel="MSE loss (4 people)", title="gender: training loss")
@@ -170,8 +233,8 @@ def _loss_figure(curve: list[tuple[int, float]]) -> Any:
 
 def _people_figure(net: nn.Module, emily: float, frank: float) -> Any:
     people = data.load_gender()
-    fig = new_figure(6.4, 5.0)
-    ax = fig.add_subplot()
+    fig, axes = new_figure(figsize=(6.4, 5.0))
+    ax = axes[0, 0]
     xs, ys = np.meshgrid(np.linspace(-25, 30, 221), np.linspace(-10, 10, 161))
     grid = np.stack([xs.ravel(), ys.ravel()], axis=1)
     with numnet.no_grad():
@@ -185,6 +248,9 @@ def _people_figure(net: nn.Module, emily: float, frank: float) -> Any:
     for (wx, hx), name, value in ((EMILY, "Emily", emily), (FRANK, "Frank", frank)):
         ax.scatter(wx, hx, marker="*", c="gold", edgecolors="black", s=180, zorder=3)
         ax.annotate(f"{name} {value:.3f}", (wx, hx), xytext=(6, -12), textcoords="offset points")
-    ax.set(xlabel="weight − 135 (lb)", ylabel="height − 66 (in)",
-           title="gender: P(female) of the trained 2-2-1 net (black line: 0.5)")
+    ax.set(
+        xlabel="weight − 135 (lb)",
+        ylabel="height − 66 (in)",
+        title="gender: P(female) of the trained 2-2-1 net (black line: 0.5)",
+    )
     return fig

@@ -22,7 +22,8 @@ import numpy as np
 
 import numnet
 from numnet import nn, plot
-from numnet.demos.common import Report, new_figure, output_folder, setting
+from numnet.demos.common import Report, output_folder, setting
+from numnet.plot import new_figure
 
 NAME = "init"
 TITLE = "activation histograms of a 5-layer net for four weight scales"
@@ -86,25 +87,49 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
             row = " ".join(f"{v:9.4g}" for v in stds[activation, init])
             report.say(f"{activation:<10} {init:<12} {row}")
             name = f"{activation}_{FILE_NAMES[init]}.png"
-            fig = plot.histograms({f"layer {i + 1}": a for i, a in enumerate(acts)}, bins=settings.bins,
-                                  range=RANGES[activation], xlabel=activation + " output",
-                                  title=f"{activation}, weights {init}")
-            report.figure(fig, name, f"{activation} activations per layer, weights {init}")
+            relu = activation == "relu"  # a spike of exact zeros, and layer scales far apart
+            fig = plot.histograms(
+                {f"layer {i + 1}": a for i, a in enumerate(acts)},
+                bins=settings.bins,
+                range=RANGES[activation],
+                xlabel=activation + " output",
+                title=f"{activation}, weights {init}"
+                + (" (exact zeros not drawn; each layer its own range)" if relu else ""),
+                exclude_zeros=relu,
+                own_ranges=relu,
+            )
+            report.figure(
+                fig,
+                name,
+                f"{activation} activations per layer, weights {init}"
+                + (
+                    ": the exact zeros (about half of the values) are left out of the bars and "
+                    "counted in each panel; each layer has its own x range"
+                    if relu
+                    else ""
+                ),
+            )
 
     _compare(report, settings, stds, outputs)
-    report.figure(_std_figure(settings, stds), "std_by_layer.png",
-                  "activation std per layer, every combination")
+    report.figure(
+        _std_figure(settings, stds), "std_by_layer.png", "activation std per layer, every combination"
+    )
     report.section(
         "What to look for",
         "For sigmoid: std 1 piles the activations at 0 and 1, std 0.01 at 0.5, Xavier spreads them. For "
         "ReLU: std 0.01 collapses everything towards 0, Xavier's spread shrinks with depth, He's stays "
         "put. The table above gives each case as a number; `std_by_layer.png` shows all of them.",
     )
+    report.differs(
+        "The tutorial's histogram code draws every activation with range=(0, 1): right for sigmoid, but it "
+        "hides tanh's negative half and every ReLU output above 1. numnet gives tanh (−1, 1) and each ReLU "
+        "layer its own range, with the exact zeros (half of the ReLU outputs) counted instead of drawn."
+    )
     report.finish()
     return {
         "stds": {f"{a}/{i}": v for (a, i), v in stds.items()},
-        "headline": "last-layer std, relu: " + ", ".join(
-            f"{i} {stds['relu', i][-1]:.3g}" for i in INITS if ("relu", i) in stds),
+        "headline": "last-layer std, relu: "
+        + ", ".join(f"{i} {stds['relu', i][-1]:.3g}" for i in INITS if ("relu", i) in stds),
     }
 
 
@@ -113,16 +138,21 @@ def _compare(report: Report, s: Settings, stds: dict, outputs: dict) -> None:
     last = s.layers - 1
     if "sigmoid" in s.activations:
         a = outputs["sigmoid", "std 1"][last]
-        report.compare("sigmoid, std 1: share of the last layer within 0.05 of 0 or 1",
-                       float(np.mean((a < 0.05) | (a > 0.95))), "most (at 0 and 1)")
+        report.compare(
+            "sigmoid, std 1: share of the last layer within 0.05 of 0 or 1",
+            float(np.mean((a < 0.05) | (a > 0.95))),
+            "most (at 0 and 1)",
+        )
         a = outputs["sigmoid", "std 0.01"][last]
-        report.compare("sigmoid, std 0.01: last-layer mean ± std", f"{a.mean():.3f} ± {a.std():.2g}",
-                       "all near 0.5")
+        report.compare(
+            "sigmoid, std 0.01: last-layer mean ± std", f"{a.mean():.3f} ± {a.std():.2g}", "all near 0.5"
+        )
         report.compare("sigmoid, Xavier: last-layer std", stds["sigmoid", "Xavier 1/√n"][last], "spread out")
     if "tanh" in s.activations:
         a = outputs["tanh", "Xavier 1/√n"][last]
-        report.compare("tanh, Xavier: last-layer mean, std", f"{a.mean():.2g}, {a.std():.3g}",
-                       "spread, centred on 0")
+        report.compare(
+            "tanh, Xavier: last-layer mean, std", f"{a.mean():.2g}, {a.std():.3g}", "spread, centred on 0"
+        )
     if "relu" in s.activations:
         report.compare("relu, std 0.01: last-layer std", stds["relu", "std 0.01"][last], "≈ 0 (collapsed)")
         first, final = stds["relu", "Xavier 1/√n"][0], stds["relu", "Xavier 1/√n"][last]
@@ -133,8 +163,8 @@ def _compare(report: Report, s: Settings, stds: dict, outputs: dict) -> None:
 
 def _std_figure(s: Settings, stds: dict[tuple[str, str], list[float]]) -> Any:
     n = len(s.activations)
-    fig = new_figure(4.2 * n, 3.8)
-    axes = np.atleast_1d(fig.subplots(1, n))
+    fig, axes = new_figure(1, n, figsize=(4.2 * n, 3.8))
+    axes = axes[0]
     layers = np.arange(1, s.layers + 1)
     for ax, activation in zip(axes, s.activations, strict=True):
         for init in INITS:
@@ -147,4 +177,3 @@ def _std_figure(s: Settings, stds: dict[tuple[str, str], list[float]]) -> Any:
     axes[0].legend(fontsize=8)
     fig.suptitle("Spread of each layer's activations, by weight scale")
     return fig
-

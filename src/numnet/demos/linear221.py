@@ -24,7 +24,8 @@ import numpy as np
 
 import numnet
 from numnet import nn, optim, plot
-from numnet.demos.common import Report, new_figure, output_folder, setting
+from numnet.demos.common import Report, output_folder, setting
+from numnet.plot import new_figure
 from numnet.train import History
 
 NAME = "linear221"
@@ -64,8 +65,15 @@ def tutorial_rules(s: Settings) -> list[dict[str, float]]:
         y_hat = p["w5"] * h1 + p["w6"] * h2 + p["b3"]
         g = -2 * (y - y_hat)  # d(y − ŷ)²/dŷ
         grads = {
-            "w1": g * p["w5"] * x1, "w2": g * p["w5"] * x2, "w3": g * p["w6"] * x1, "w4": g * p["w6"] * x2,
-            "w5": g * h1, "w6": g * h2, "b1": g * p["w5"], "b2": g * p["w6"], "b3": g,
+            "w1": g * p["w5"] * x1,
+            "w2": g * p["w5"] * x2,
+            "w3": g * p["w6"] * x1,
+            "w4": g * p["w6"] * x2,
+            "w5": g * h1,
+            "w6": g * h2,
+            "b1": g * p["w5"],
+            "b2": g * p["w6"],
+            "b3": g,
         }
         p = {name: p[name] - lr * grads[name] for name in WEIGHT_NAMES}
         trail.append(dict(p))
@@ -87,6 +95,7 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
         loss_fn = nn.MSELoss()
         optimizer = optim.SGD(net.parameters(), lr=settings.lr)
 
+        initial = weights(net)  # epoch 0, before any step
         loss_min, loss_mean, loss_max, trail = [], [], [], []
         report.say("epoch  " + "  ".join(f"{name:>9}" for name in WEIGHT_NAMES) + "       loss")
         for epoch in range(settings.epochs):
@@ -101,21 +110,29 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
             loss_mean.append(sum(losses) / len(losses))
             loss_max.append(max(losses))
             trail.append(weights(net))
-            report.say(f"{epoch + 1:5d}  " + "  ".join(f"{v:9.5f}" for v in trail[-1].values())
-                       + f"  {loss_mean[-1]:9.5f}")
+            report.say(
+                f"{epoch + 1:5d}  "
+                + "  ".join(f"{v:9.5f}" for v in trail[-1].values())
+                + f"  {loss_mean[-1]:9.5f}"
+            )
         with numnet.no_grad():  # the whole network as one linear map: ŷ = v·x + c
             v = (net[1].weight @ net[0].weight).data[0]
             c = (net[1].weight @ net[0].bias + net[1].bias).data[0]
 
     by_hand = tutorial_rules(settings)
-    symmetric = all(w["w1"] == w["w3"] and w["w2"] == w["w4"] and w["b1"] == w["b2"] and w["w5"] == w["w6"]
-                    for w in trail)
+    symmetric = all(
+        w["w1"] == w["w3"] and w["w2"] == w["w4"] and w["b1"] == w["b2"] and w["w5"] == w["w6"] for w in trail
+    )
     worst = max(abs(a[k] - b[k]) for a, b in zip(trail, by_hand, strict=True) for k in WEIGHT_NAMES)
     report.compare("loss in epoch 1", loss_mean[0], 9.0)
     report.compare(f"loss in epoch {settings.epochs}", loss_mean[-1], "")
     for name in ("w1", "w2", "w5", "b1", "b3"):
-        report.compare(f"{name} after epoch {settings.epochs} (tutorial: its update rules)", trail[-1][name],
-                       by_hand[-1][name], exact=True)
+        report.compare(
+            f"{name} after epoch {settings.epochs} (tutorial: its update rules)",
+            trail[-1][name],
+            by_hand[-1][name],
+            exact=True,
+        )
     report.compare("max |numnet − tutorial rules| over all epochs", worst, 0.0)
     report.compare("hidden units identical every epoch", symmetric, True)
     report.compare("the net as ŷ = v·x + c: v", v, "linear regressor")
@@ -141,11 +158,22 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
         history.record_epoch({"loss": mean, "loss_min": low, "loss_max": high})
     fig = plot.loss_range_curve(history, title="linear221: min / mean / max loss per epoch (one sample)")
     report.figure(fig, "loss_range.png", "min / mean / max loss per epoch (one sample: the three coincide)")
-    report.figure(_weights_figure(trail), "weights.png", "every weight after each epoch")
+    report.figure(
+        _weights_figure([initial, *trail]),
+        "weights.png",
+        "every weight at epoch 0 (the start) and after each epoch; each hidden unit's weight next to "
+        "its twin in the other unit",
+    )
     report.finish()
     return {
-        "weights": trail, "loss_min": loss_min, "loss_mean": loss_mean, "loss_max": loss_max,
-        "symmetric": symmetric, "max_difference_from_rules": worst, "v": v, "c": float(c),
+        "weights": trail,
+        "loss_min": loss_min,
+        "loss_mean": loss_mean,
+        "loss_max": loss_max,
+        "symmetric": symmetric,
+        "max_difference_from_rules": worst,
+        "v": v,
+        "c": float(c),
         "headline": f"loss {loss_mean[0]:g} → {loss_mean[-1]:.3g}; hidden units identical: {symmetric}",
     }
 
@@ -156,18 +184,25 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
 
 
 def _weights_figure(trail: list[dict[str, float]]) -> Any:
-    fig = new_figure(6.4, 4.2)
-    ax = fig.add_subplot()
-    epochs = np.arange(1, len(trail) + 1)
-    styles = {"w1": "-", "w3": "--", "w2": "-", "w4": "--", "w5": "-", "w6": "--", "b1": "-", "b2": "--",
-              "b3": "-"}
-    colors = {"w1": "C0", "w3": "C0", "w2": "C1", "w4": "C1", "w5": "C2", "w6": "C2", "b1": "C3", "b2": "C3",
-              "b3": "C4"}
-    for name in WEIGHT_NAMES:
-        ax.plot(epochs, [w[name] for w in trail], styles[name], color=colors[name], marker=".", label=name)
-    ax.set(xlabel="epoch", ylabel="value",
-           title="linear221: weights per epoch (dashed twins overlap: w1=w3, w2=w4, w5=w6, b1=b2)")
-    ax.title.set_fontsize(9)
-    ax.legend(ncol=5, fontsize=8)
-    ax.grid(alpha=0.3)
+    """One panel per pair of twin weights (unit 1's solid circles, unit 2's dashed crosses, shifted apart by
+    a fraction of an epoch so both stay visible where they coincide), and b3; epoch 0 is the start."""
+    pairs = [("w1", "w3"), ("w2", "w4"), ("w5", "w6"), ("b1", "b2"), ("b3", None)]
+    fig, axes = new_figure(2, 3, figsize=(10.0, 5.6), sharex=True)
+    flat = axes.ravel()
+    epochs = np.arange(len(trail))
+    for ax, (first, twin) in zip(flat, pairs, strict=False):
+        ax.plot(epochs - 0.08, [w[first] for w in trail], "-o", color="C0", markersize=4, label=first)
+        title = first
+        if twin is not None:
+            ax.plot(epochs + 0.08, [w[twin] for w in trail], "--x", color="C3", markersize=5, label=twin)
+            gap = max(abs(w[first] - w[twin]) for w in trail)
+            title = f"{first} (unit 1) and {twin} (unit 2): max |difference| {gap:.3g}"
+        ax.set_title(title, fontsize=8.5)
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in flat[3:]:
+        ax.set_xlabel("epoch (0: the initial weights)")
+    for ax in flat[len(pairs) :]:
+        ax.set_axis_off()
+    fig.suptitle("linear221: every weight per epoch; the twins of the two hidden units stay equal")
     return fig

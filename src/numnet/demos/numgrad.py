@@ -21,14 +21,16 @@ import numpy as np
 
 import numnet
 from numnet import optim
-from numnet.demos.common import Report, new_figure, output_folder, setting
+from numnet.demos.common import Report, output_folder, setting
+from numnet.plot import new_figure
 
 NAME = "numgrad"
 TITLE = "numerical differentiation and gradient descent on x0² + x1²"
 
 # The book's printed results (chapter 4).
 PUBLISHED = {
-    "diff_at_5": 0.1999999999990898, "diff_at_10": 0.2999999999986347,
+    "diff_at_5": 0.1999999999990898,
+    "diff_at_10": 0.2999999999986347,
     "descent": (-6.11110793e-10, 8.14814391e-10),
     "descent_big_lr": (-2.58983747e13, -1.29524862e12),
     "descent_small_lr": (-2.99999994, 3.99999992),
@@ -93,14 +95,18 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
     # 1. Why not h = 1e-50
     tiny32 = float(np.float32(1e-50))
     forward_tiny = forward_difference(function_1, 5.0, 1e-50)
-    central = {x: float(numnet.numerical_gradient(lambda a: function_1(a[0]), np.array([x]), h=settings.h)[0])
-               for x in (5.0, 10.0)}
+    central = {
+        x: float(numnet.numerical_gradient(lambda a: function_1(a[0]), np.array([x]), h=settings.h)[0])
+        for x in (5.0, 10.0)
+    }
     report.compare("np.float32(1e-50)", tiny32, 0.0, exact=True)
     report.compare("forward difference, h = 1e-50, f'(5)", forward_tiny, 0.0, exact=True)
-    report.compare(f"central difference, h = {settings.h:g}, f'(5)", central[5.0], PUBLISHED["diff_at_5"],
-                   exact=True)
-    report.compare(f"central difference, h = {settings.h:g}, f'(10)", central[10.0], PUBLISHED["diff_at_10"],
-                   exact=True)
+    report.compare(
+        f"central difference, h = {settings.h:g}, f'(5)", central[5.0], PUBLISHED["diff_at_5"], exact=True
+    )
+    report.compare(
+        f"central difference, h = {settings.h:g}, f'(10)", central[10.0], PUBLISHED["diff_at_10"], exact=True
+    )
 
     # 2. Numerical gradients of x0² + x1², and numnet's exact ones
     gradients = {}
@@ -109,8 +115,9 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
         x = numnet.tensor(np.array(point), requires_grad=True)
         function_2(x).backward()
         gradients[point] = (numeric, x.grad.copy())
-        report.compare(f"∇f{point}: numerical (numnet backward {x.grad.tolist()})", numeric,
-                       2 * np.array(point))
+        report.compare(
+            f"∇f{point}: numerical (numnet backward {x.grad.tolist()})", numeric, 2 * np.array(point)
+        )
 
     # 3. Gradient descent, with three learning rates
     with report.timer("gradient descent"):
@@ -119,16 +126,27 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
         end_big, path_big = gradient_descent(settings.start, settings.big_lr, settings.steps, settings.h)
         end_small, _ = gradient_descent(settings.start, settings.small_lr, settings.steps, settings.h)
     book = settings.start == (-3.0, 4.0) and settings.steps == 100
-    report.compare(f"descent, lr {settings.lr:g}, {settings.steps} steps", end,
-                   np.array(PUBLISHED["descent"]) if book and settings.lr == 0.1 else "")
-    report.compare("  the same with backward() + optim.SGD", end_autograd,
-                   np.array(settings.start) * (1 - 2 * settings.lr) ** settings.steps)
-    report.compare(f"descent, lr {settings.big_lr:g} (too large)", end_big,
-                   np.array(PUBLISHED["descent_big_lr"]) if book and settings.big_lr == 10 else "diverges")
-    report.compare(f"descent, lr {settings.small_lr:g} (too small)", end_small,
-                   np.array(PUBLISHED["descent_small_lr"]) if book and settings.small_lr == 1e-10
-                   else "stalls",
-                   digits=9)
+    report.compare(
+        f"descent, lr {settings.lr:g}, {settings.steps} steps",
+        end,
+        np.array(PUBLISHED["descent"]) if book and settings.lr == 0.1 else "",
+    )
+    report.compare(
+        "  the same with backward() + optim.SGD",
+        end_autograd,
+        np.array(settings.start) * (1 - 2 * settings.lr) ** settings.steps,
+    )
+    report.compare(
+        f"descent, lr {settings.big_lr:g} (too large)",
+        end_big,
+        np.array(PUBLISHED["descent_big_lr"]) if book and settings.big_lr == 10 else "diverges",
+    )
+    report.compare(
+        f"descent, lr {settings.small_lr:g} (too small)",
+        end_small,
+        np.array(PUBLISHED["descent_small_lr"]) if book and settings.small_lr == 1e-10 else "stalls",
+        digits=9,
+    )
     report.section(
         "Why the learning rate matters",
         f"For f = x0² + x1² one step is x ← x − lr·2x = (1 − 2·lr)·x. With lr = {settings.lr:g} the factor "
@@ -138,23 +156,34 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
         f"end point). With lr = {settings.small_lr:g} it is 1 − {2 * settings.small_lr:g}: 100 steps move "
         "x by less than a millionth.",
     )
-    report.figure(_figure(path, path_big), "gradient.png",
-                  "the negative gradient field of x0² + x1² and the descent from (−3, 4)")
+    report.figure(
+        _figure(path, path_big),
+        "gradient.png",
+        "the negative gradient field of x0² + x1² and the descent from (−3, 4)",
+    )
+    report.differs(
+        "The tutorial's forward difference sets h = 10e-50, which is 1e-49, not the 1e-50 its text "
+        "discusses; either vanishes the same way, so numnet uses the 1e-50 of the text."
+    )
     report.finish()
     return {
-        "float32_1e-50": tiny32, "forward_difference": forward_tiny, "central": central,
+        "float32_1e-50": tiny32,
+        "forward_difference": forward_tiny,
+        "central": central,
         "gradients": {p: g[0] for p, g in gradients.items()},
         "autograd_gradients": {p: g[1] for p, g in gradients.items()},
-        "descent": end, "descent_autograd": end_autograd,
-        "descent_big_lr": end_big, "descent_small_lr": end_small,
+        "descent": end,
+        "descent_autograd": end_autograd,
+        "descent_big_lr": end_big,
+        "descent_small_lr": end_small,
         "headline": f"∇f(3, 4) = {gradients[(3.0, 4.0)][0].round(6).tolist()}; descent ends at "
         f"({end[0]:.3g}, {end[1]:.3g})",
     }
 
 
 def _figure(path: np.ndarray, path_big: np.ndarray) -> Any:
-    fig = new_figure(11.0, 4.8)
-    field, descent = fig.subplots(1, 2)
+    fig, axes = new_figure(1, 2, figsize=(11.0, 4.8))
+    field, descent = axes[0]
     grid = np.linspace(-2, 2.5, 18)
     X0, X1 = np.meshgrid(grid, grid)
     points = numnet.tensor(np.stack([X0.ravel(), X1.ravel()]), requires_grad=True)
@@ -165,14 +194,27 @@ def _figure(path: np.ndarray, path_big: np.ndarray) -> Any:
 
     grid = np.linspace(-4.5, 4.5, 200)
     X0, X1 = np.meshgrid(grid, grid)
-    levels = descent.contour(X0, X1, X0**2 + X1**2, levels=[0.5, 2, 4.5, 8, 12.5, 18, 24.5], colors="grey",
-                             linewidths=0.8)
+    levels = descent.contour(
+        X0, X1, X0**2 + X1**2, levels=[0.5, 2, 4.5, 8, 12.5, 18, 24.5], colors="grey", linewidths=0.8
+    )
     descent.clabel(levels, fontsize=7)
     descent.plot(path[:, 0], path[:, 1], "o-", color="C0", markersize=3, label="lr 0.1: 100 steps → (0, 0)")
-    descent.plot(path_big[:2, 0], path_big[:2, 1], "s--", color="C3", markersize=5,
-                 label=f"lr 10: first step to ({path_big[1, 0]:.0f}, {path_big[1, 1]:.0f}), off the chart")
+    descent.plot(
+        path_big[:2, 0],
+        path_big[:2, 1],
+        "s--",
+        color="C3",
+        markersize=5,
+        label=f"lr 10: first step to ({path_big[1, 0]:.0f}, {path_big[1, 1]:.0f}), off the chart",
+    )
     descent.plot(*path[0], "k*", markersize=12, label="start (−3, 4)")
-    descent.set(title="gradient descent on f = x0² + x1²", xlabel="x0", ylabel="x1", aspect="equal",
-                xlim=(-4.5, 4.5), ylim=(-4.5, 4.5))
+    descent.set(
+        title="gradient descent on f = x0² + x1²",
+        xlabel="x0",
+        ylabel="x1",
+        aspect="equal",
+        xlim=(-4.5, 4.5),
+        ylim=(-4.5, 4.5),
+    )
     descent.legend(fontsize=8, loc="lower right")
     return fig

@@ -49,6 +49,7 @@ def decision_boundary(
     title: str = "Decision boundary",
     xlabel: str = "x₁",
     ylabel: str = "x₂",
+    value_label: str | None = None,
 ) -> Figure:
     """The classifier's decision regions over a 2-D plane, with the data points on top.
 
@@ -59,6 +60,8 @@ def decision_boundary(
         X: the data points (N, 2). y: their labels (N,), (N, 1) or one-hot (N, C).
         bounds: ``(x_min, x_max, y_min, y_max)`` of the plane; default: the data's range plus a 10 % margin.
         resolution: grid points along each axis.
+        value_label: what a single column in [0, 1] is, for the colour bar (default ``P(class 1)``): e.g. a
+            regression output clipped to [0, 1] is not a probability.
 
     With one probability the plane is shaded by it (colour bar) and the 0.5 contour drawn; otherwise each
     predicted class gets a light version of its colour and the boundaries between classes are drawn.
@@ -101,10 +104,11 @@ def decision_boundary(
             xx, yy, prob.reshape(xx.shape), levels=np.linspace(0, 1, 11), cmap=cmap, alpha=0.85
         )
         colorbar = fig.colorbar(shade, ax=ax, ticks=np.linspace(0, 1, 6))
-        colorbar.set_label(f"P({_class_name(class_names, 1)})")
+        colorbar.set_label(value_label or f"P({_class_name(class_names, 1)})")
         if prob.min() < 0.5 < prob.max():
             ax.contour(xx, yy, prob.reshape(xx.shape), levels=[0.5], colors="black", linewidths=1.5)
-            handles.append(Line2D([], [], color="black", linewidth=1.5, label="P = 0.5"))
+            line_label = "P = 0.5" if value_label is None else "0.5 (the class threshold)"
+            handles.append(Line2D([], [], color="black", linewidth=1.5, label=line_label))
     else:
         predicted = out.astype(np.int64) if out.ndim == 1 else out.argmax(axis=1)
         n_classes = int(max(predicted.max(), labels.max()) + 1)

@@ -203,12 +203,14 @@ def step_loss_curve(history: Any, smooth: int | None = None, title: str = "Loss 
     ax = axes[0, 0]
     if window > 1 and losses.size > window:
         ax.plot(steps, losses, color=TRAIN_COLOR, alpha=0.3, linewidth=0.8, label="per step")
+        # centred: the mean of steps i … i + window − 1 is drawn at their middle, so it does not trail
+        centres = np.arange(losses.size - window + 1) + (window + 1) / 2
         ax.plot(
-            steps[window - 1 :],
+            centres,
             _moving_average(losses, window),
             color=TRAIN_COLOR,
             linewidth=2,
-            label=f"moving average ({window} steps)",
+            label=f"centred moving average ({window} steps)",
         )
     else:
         ax.plot(

@@ -152,21 +152,26 @@ def styled(func: Any) -> Any:
     return wrapper
 
 
-def save_figure(fig: Figure, path: str | Path, dpi: int | None = None) -> Path:
-    """Write ``fig`` to ``path`` (PNG, SVG or PDF by the suffix; PNG when there is none); return the path.
+def save_figure(fig: Figure, path: str | Path, dpi: int | None = None, format: str | None = None) -> Path:
+    """Write ``fig`` to ``path`` (PNG, SVG or PDF by ``format`` or the suffix; PNG when there is neither);
+    return the path.
 
-    Parent folders are created. ``dpi`` defaults to 120 (readable on screen and in a README).
+    Parent folders are created. ``dpi`` defaults to 120 (readable on screen and in a README). The file is
+    written all at once (``numnet.files.atomic_write``): an interrupted save leaves the old picture, or none.
     """
     require_matplotlib()
+    from numnet.files import atomic_write
+
     path = Path(path)
-    suffix = path.suffix.lower().lstrip(".")
+    suffix = (format or path.suffix).lower().lstrip(".")
     if suffix not in {"png", "svg", "pdf", "jpg", "jpeg"}:
         if suffix:
             raise ValueError(f"save_figure: cannot write {path.name!r}; use a .png, .svg or .pdf file name")
         path = path.with_suffix(".png")
         suffix = "png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi or DPI, format=suffix, facecolor="white")
+    with atomic_write(path) as handle:
+        fig.savefig(handle, dpi=dpi or DPI, format=suffix, facecolor="white")
     return path
 
 
