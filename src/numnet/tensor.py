@@ -75,6 +75,15 @@ def enable_grad(func: Callable | None = None) -> Any:
 
 _new_object = object.__new__
 
+#: While ``numnet.compiled`` traces a step: every ``Function.apply`` appends ``(fn, inputs, kwargs, output)``.
+_tape: list[tuple[Any, tuple[Any, ...], dict[str, Any], Any]] | None = None
+
+
+def _record_tape(tape: list[Any] | None) -> None:
+    """Start (a list) or stop (None) recording every operation applied (see ``numnet.compiled``)."""
+    global _tape
+    _tape = tape
+
 # ---------------------------------------------------------------------------------------------------------
 # Function: one node of the graph
 # ---------------------------------------------------------------------------------------------------------
@@ -92,6 +101,12 @@ class Function:
 
     Users call ``SomeFunction.apply(*inputs, **options)``. Inputs that are not tensors (Python numbers,
     arrays) are constants: they reach ``forward`` unchanged and get no gradient.
+
+    ``apply`` makes each node with ``object.__new__``, without calling ``__init__`` (one node per operation
+    per step: an ``__init__`` call is measurable on tiny networks), so a subclass keeps no state set up in
+    ``__init__``: whatever ``backward`` needs, ``forward`` stores on ``self``. ``numnet.compiled`` replays a
+    recorded node by calling its ``forward`` and ``backward`` again, so both must depend only on their
+    arguments and on what ``forward`` stored.
     """
 
     needs_input_grad: tuple[bool, ...]
@@ -123,6 +138,8 @@ class Function:
         if requires_grad:
             fn.inputs = inputs
             out._ctx = fn
+        if _tape is not None:  # numnet.compiled is recording a step
+            _tape.append((fn, inputs, kwargs, out))
         return out
 
     @property

@@ -110,7 +110,7 @@ class SGD(Optimizer):
                 s = self._scratch(p, d)
             elif g.shape != d.shape:
                 raise _grad_shape_error(type(self).__name__, g, d)
-            multiply(g, lr, out=s)  # lr·g into the scratch array: p.grad is never written
+            multiply(g, lr, s)  # lr·g into the scratch array: p.grad is never written
             d -= s
 
     def _full_step(self, group: dict[str, Any], lr: float) -> None:
