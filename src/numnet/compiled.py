@@ -40,7 +40,7 @@ _MAX_PLANS = 8  # recorded steps kept per CompiledStep (one per input shape and 
 
 
 class _Plan(NamedTuple):
-    """One recorded step: ``forward`` entries ``(fn, sources, kwargs, out_slot)`` in recorded order,
+    """One recorded step: ``forward`` entries ``(fn.forward, sources, kwargs, out_slot)`` in recorded order,
     ``backward`` entries ``(fn, out_slot, [(input index, kind, ref, shape), …])`` in reverse."""
 
     forward: list[tuple[Any, tuple[Any, ...], dict[str, Any], int]]
@@ -125,7 +125,7 @@ class CompiledStep:
                 if isinstance(value, np.ndarray) and value.shape in data_shapes:
                     raise ValueError(f"compile_step: {fn.name}'s option {name!r} looks derived from the data")
             out_slot = slot_of[id(out)] = len(slot_of)
-            forward.append((fn, tuple(sources), kwargs, out_slot))
+            forward.append((fn.forward, tuple(sources), kwargs, out_slot))
             if out._ctx is fn:  # recorded in the graph: it has a backward
                 targets = []
                 for i, ((kind, ref), needed) in enumerate(zip(sources, fn.needs_input_grad, strict=True)):
@@ -172,12 +172,12 @@ class CompiledStep:
         vals: list[Any] = [None] * plan.n_slots
         vals[0], vals[1] = xa, ya
         ndarray = np.ndarray
-        for fn, sources, kwargs, out_slot in plan.forward:
+        for forward, sources, kwargs, out_slot in plan.forward:
             args = [
                 vals[ref] if kind == _SLOT else (ref.data if kind == _TENSOR else ref)
                 for kind, ref in sources
             ]
-            out = fn.forward(*args, **kwargs)
+            out = forward(*args, **kwargs) if kwargs else forward(*args)
             vals[out_slot] = out if type(out) is ndarray else np.asarray(out)
         grads: list[Any] = [None] * plan.n_slots
         grads[plan.loss_slot] = plan.seed
