@@ -84,6 +84,7 @@ def _record_tape(tape: list[Any] | None) -> None:
     global _tape
     _tape = tape
 
+
 # ---------------------------------------------------------------------------------------------------------
 # Function: one node of the graph
 # ---------------------------------------------------------------------------------------------------------
@@ -717,7 +718,8 @@ def _accumulate(t: Tensor, grad: np.ndarray, owned: set[int]) -> None:
     """
     dtype = t.data.dtype
     if t.grad is not None:
-        t.grad = t.grad + (grad if grad.dtype == dtype else grad.astype(dtype))
+        held = t.grad if type(t.grad) is np.ndarray else t.grad.data  # .grad may be held as a Tensor
+        t.grad = held + (grad if grad.dtype == dtype else grad.astype(dtype))
     else:
         if type(grad) is not np.ndarray or grad.dtype != dtype or grad.base is not None or id(grad) in owned:
             grad = np.array(grad, dtype=dtype)
