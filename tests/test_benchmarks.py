@@ -60,6 +60,7 @@ def test_quick_suite_writes_every_table(tmp_path: Path) -> None:
         "3b. Tiny: curve fit",
         "4. Deeper/wider",
         "Targets (1 thread)",
+        "## Targets at a glance",
         "## Machine",
     ):
         assert title in text, title
@@ -70,6 +71,8 @@ def test_quick_suite_writes_every_table(tmp_path: Path) -> None:
         "scikit-learn MLPClassifier",
         "GEMM floor (NumPy matmuls only)",
         "lean NumPy (hand-written loop)",
+        "numnet (DataLoader, compile_step)",
+        "numnet (compile_step)",
     ):
         assert f"| {label} |" in text, label
     assert "| failed |" not in text
@@ -88,6 +91,13 @@ def test_quick_suite_writes_every_table(tmp_path: Path) -> None:
         mnist["PyTorch eager (index slicing)"]["quality"], abs=0.02
     )
     assert "order checked equal" in mnist["numnet (DataLoader)"]["notes"]
+    # compile_step replays the eager step's own formulas: the very same results.
+    assert mnist["numnet (DataLoader, compile_step)"]["quality"] == mnist["numnet (DataLoader)"]["quality"]
+    fit = {row["label"]: row["runs"][0] for row in results["fit"]}
+    assert (
+        fit["numnet (DataLoader, compile_step)"]["quality"]
+        == fit["numnet (DataLoader, as the fit demo)"]["quality"]
+    )
 
 
 def test_sklearn_comparison_quick_mode_writes_its_table(tmp_path):

@@ -7,8 +7,9 @@ checks ``loader.permutation(e)`` against the shared permutation. Should the two 
 to a loader over the pre-permuted arrays (``shuffle=False``), the gather counted in the epoch's time, and
 says so in ``notes``.
 
-Variants: ``loader`` (default: batches from the ``DataLoader``) and, for the curve fit, ``slice`` (a plain
-loop over ``x[i:i+1]`` on a ``Tensor``, as the PyTorch ``slice`` row).
+Variants: ``loader`` (default: batches from the ``DataLoader``), for the curve fit ``slice`` (a plain loop
+over ``x[i:i+1]`` on a ``Tensor``, as the PyTorch ``slice`` row), and ``compiled``: the same loop with the
+step recorded once and replayed by ``numnet.compiled.compile_step`` (``default`` for XOR: eager).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import numnet
 from benchmarks.workloads.common import Clock, accuracy, batches, child_main, weights_from
 from numnet import data, nn, optim
+from numnet.compiled import compile_step
 
 
 def build_model(spec: dict[str, Any], arrays: dict[str, np.ndarray]) -> nn.Sequential:
@@ -54,8 +56,9 @@ def _predict(model: nn.Module, x: np.ndarray, batch_size: int) -> np.ndarray:
     return np.concatenate(out)
 
 
-def shared_order_loader(x: np.ndarray, y: np.ndarray, perms: np.ndarray, batch_size: int,
-                        seed: int) -> tuple[Any, str]:
+def shared_order_loader(
+    x: np.ndarray, y: np.ndarray, perms: np.ndarray, batch_size: int, seed: int
+) -> tuple[Any, str]:
     """A seeded shuffling ``DataLoader`` whose epochs visit the samples in ``perms``' order, or ``None`` (and
     the reason) when numnet's seeded order differs from the shared one."""
     loader = data.DataLoader(data.TensorDataset(x, y), batch_size=batch_size, shuffle=True, seed=seed)
@@ -68,8 +71,9 @@ def shared_order_loader(x: np.ndarray, y: np.ndarray, perms: np.ndarray, batch_s
     return None, "numnet's seeded order differs: DataLoader(shuffle=False) over pre-permuted arrays"
 
 
-def _epoch_batches(loader: Any, x: np.ndarray, y: np.ndarray, perms: np.ndarray, epoch: int,
-                   batch_size: int) -> Iterable:
+def _epoch_batches(
+    loader: Any, x: np.ndarray, y: np.ndarray, perms: np.ndarray, epoch: int, batch_size: int
+) -> Iterable:
     if loader is not None:
         loader.set_epoch(epoch)
         return loader
@@ -97,17 +101,26 @@ def run_classifier(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant:
     model = build_model(spec, arrays)
     opt = optim.SGD(model.parameters(), lr=spec["lr"])
     model.train()
+    step = compile_step(model, loss_fn, opt) if variant == "compiled" else None
     clock = Clock()
     for epoch in range(spec["epochs"]):
         with clock():
             for xb, yb in _epoch_batches(loader, x, y, perms, epoch, bs):
+                if step is not None:
+                    loss = step(xb, yb)
+                    continue
                 opt.zero_grad()
                 loss = loss_fn(model(xb), yb)
                 loss.backward()
                 opt.step()
     pred = _predict(model, arrays["X_test"], spec["eval_batch"])
-    return dict(**clock.result(), unit="s/epoch", quality=accuracy(pred, arrays["y_test"]),
-                final_loss=float(loss.item()), notes=note)
+    return dict(
+        **clock.result(),
+        unit="s/epoch",
+        quality=accuracy(pred, arrays["y_test"]),
+        final_loss=float(loss.item()),
+        notes=note,
+    )
 
 
 def run_inference(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -> dict[str, Any]:
@@ -121,20 +134,28 @@ def run_inference(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: 
             pred = np.concatenate([model(xb).data.argmax(axis=1) for (xb,) in loader])
         if p < spec["warmup_passes"]:
             clock.discard_last()
-    return dict(**clock.result(), unit="s/pass", quality=accuracy(pred, arrays["y_test"]),
-                notes="DataLoader over the test set; initial weights: equal accuracies = equal predictions")
+    return dict(
+        **clock.result(),
+        unit="s/pass",
+        quality=accuracy(pred, arrays["y_test"]),
+        notes="DataLoader over the test set; initial weights: equal accuracies = equal predictions",
+    )
 
 
 def run_xor(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -> dict[str, Any]:
     """The 2-3-1 ReLU net on XOR, batch 4, MSE: seconds per step (forward, loss, zero_grad, backward,
-    step)."""
+    step); ``compiled``: the same step through ``compile_step``."""
     model = build_model(spec, arrays)
     opt = optim.SGD(model.parameters(), lr=spec["lr"])
     loss_fn = nn.MSELoss()
     x, y = numnet.from_numpy(arrays["X"]), numnet.from_numpy(arrays["Y"])
+    compiled = compile_step(model, loss_fn, opt) if variant == "compiled" else None
 
     def steps(k: int) -> Any:
         for _ in range(k):
+            if compiled is not None:
+                loss = compiled(x, y)
+                continue
             out = model(x)
             loss = loss_fn(out, y)
             opt.zero_grad()
@@ -154,7 +175,8 @@ def run_fit(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -
     """The 1-128-1 sigmoid curve fit, batch 1 (per-sample SGD): seconds per step, one sample per epoch.
 
     ``loader``: ``for xb, yb in DataLoader(TensorDataset(x, y), batch_size=1, shuffle=True, seed=s)``,
-    what the ``fit`` tutorial does; ``slice``: ``x[i:i+1]`` on tensors in the shared order.
+    what the ``fit`` tutorial does, with ``loss.item()`` every step as the demo; ``compiled``: the same loop
+    through ``compile_step``; ``slice``: ``x[i:i+1]`` on tensors in the shared order.
     """
     model = build_model(spec, arrays)
     opt = optim.SGD(model.parameters(), lr=spec["lr"])
@@ -170,12 +192,15 @@ def run_fit(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -
         opt.step()
         return loss
 
+    if variant == "compiled":  # the demo's loop with its step recorded once and replayed
+        step = compile_step(model, lambda z, t: 0.5 * loss_fn(z, t), opt)
+
     for i in range(spec["warmup_steps"]):
         j = i % len(x_np)
         step(x[j : j + 1], y[j : j + 1])
     note = ""
     loader = None
-    if variant == "loader":
+    if variant in ("loader", "compiled"):
         loader, note = shared_order_loader(x_np, y_np, perms, 1, spec["seed"])
     clock = Clock()
     for epoch in range(spec["epochs"]):
@@ -183,10 +208,10 @@ def run_fit(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -
             with clock(per=len(x_np)):
                 for i in perms[epoch].tolist():
                     step(x[i : i + 1], y[i : i + 1])
-        elif variant == "loader":
+        elif variant in ("loader", "compiled"):
             with clock(per=len(x_np)):
                 for xb, yb in _epoch_batches(loader, x_np, y_np, perms, epoch, 1):
-                    step(xb, yb)
+                    step(xb, yb).item()  # .item() every step, as the demo
         else:
             raise ValueError(f"unknown variant {variant!r}")
     with numnet.no_grad():
@@ -194,8 +219,13 @@ def run_fit(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -
     return dict(**clock.result(), unit="s/step", quality=mse, quality_name="final MSE", notes=note)
 
 
-RUNNERS = {"mnist": run_classifier, "deep": run_classifier, "inference": run_inference, "xor": run_xor,
-           "fit": run_fit}
+RUNNERS = {
+    "mnist": run_classifier,
+    "deep": run_classifier,
+    "inference": run_inference,
+    "xor": run_xor,
+    "fit": run_fit,
+}
 
 if __name__ == "__main__":
     child_main("numnet", RUNNERS)

@@ -75,6 +75,16 @@ def enable_grad(func: Callable | None = None) -> Any:
 
 _new_object = object.__new__
 
+#: While ``numnet.compiled`` traces a step: every ``Function.apply`` appends ``(fn, inputs, kwargs, output)``.
+_tape: list[tuple[Any, tuple[Any, ...], dict[str, Any], Any]] | None = None
+
+
+def _record_tape(tape: list[Any] | None) -> None:
+    """Start (a list) or stop (None) recording every operation applied (see ``numnet.compiled``)."""
+    global _tape
+    _tape = tape
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Function: one node of the graph
 # ---------------------------------------------------------------------------------------------------------
@@ -92,6 +102,12 @@ class Function:
 
     Users call ``SomeFunction.apply(*inputs, **options)``. Inputs that are not tensors (Python numbers,
     arrays) are constants: they reach ``forward`` unchanged and get no gradient.
+
+    ``apply`` makes each node with ``object.__new__``, without calling ``__init__`` (one node per operation
+    per step: an ``__init__`` call is measurable on tiny networks), so a subclass keeps no state set up in
+    ``__init__``: whatever ``backward`` needs, ``forward`` stores on ``self``. ``numnet.compiled`` replays a
+    recorded node by calling its ``forward`` and ``backward`` again, so both must depend only on their
+    arguments and on what ``forward`` stored.
     """
 
     needs_input_grad: tuple[bool, ...]
@@ -123,6 +139,8 @@ class Function:
         if requires_grad:
             fn.inputs = inputs
             out._ctx = fn
+        if _tape is not None:  # numnet.compiled is recording a step
+            _tape.append((fn, inputs, kwargs, out))
         return out
 
     @property
@@ -521,25 +539,34 @@ def _data(value: Any) -> Any:
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
-    """Non-leaf tensors of the graph under ``root``, every tensor after the tensors it was computed from.
+    """Non-leaf tensors of the graph under ``root``, every tensor after the tensors it was computed from."""
+    return _topological_order_from([root])
+
+
+def _topological_order_from(roots: list[Tensor]) -> list[Tensor]:
+    """Non-leaf tensors of the graphs under ``roots`` (non-leaf tensors), each after its inputs.
 
     Iterative depth-first search: each stack entry is a node and an iterator over its inputs, so a node is
     emitted once all its inputs are (a recursive search would hit Python's recursion limit on deep graphs,
     such as an RNN unrolled over a long sequence).
     """
     order: list[Tensor] = []
-    visited = {id(root)}
-    stack = [(root, iter(root._ctx.inputs))]  # type: ignore[union-attr]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if isinstance(parent, Tensor) and parent._ctx is not None and id(parent) not in visited:
-                visited.add(id(parent))
-                stack.append((parent, iter(parent._ctx.inputs)))
-                break
-        else:  # every input of node is done
-            stack.pop()
-            order.append(node)
+    visited: set[int] = set()
+    for root in roots:
+        if id(root) in visited:
+            continue
+        visited.add(id(root))
+        stack = [(root, iter(root._ctx.inputs))]  # type: ignore[union-attr]
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if isinstance(parent, Tensor) and parent._ctx is not None and id(parent) not in visited:
+                    visited.add(id(parent))
+                    stack.append((parent, iter(parent._ctx.inputs)))
+                    break
+            else:  # every input of node is done
+                stack.pop()
+                order.append(node)
     return order
 
 
@@ -561,59 +588,104 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
-    """Propagate ``grad`` (dL/d root) through the graph under ``root`` into the leaves' ``.grad``."""
+    """Propagate ``grad`` (dL/d root) through the graph under ``root`` into the leaves' ``.grad``.
+
+    Most graphs begin as a chain: from the root down, each node passes a gradient to at most one non-leaf
+    input (an MLP and its loss is a chain all the way down). Along a chain a node's gradient is complete as
+    soon as its single consumer has run, so that part needs neither a topological sort nor a table of
+    pending gradients. At the first node that passes gradients to two or more non-leaf inputs (or to one
+    tensor twice) the general walk, ``_backward_graph``, takes over the rest: topological order, gradients
+    summed per tensor. Both walks run each node through ``_node_backward``, so the result is the same.
+    """
     # ids of the arrays that already belong to someone: the caller's seed, and every array stored in a
     # .grad during this pass (Add hands one array to both inputs; two tensors must not share a .grad).
     owned = {id(grad)}
     if root._ctx is None:  # a leaf: its gradient is the seed itself
         _accumulate(root, grad, owned)
         return
-    order = _topological_order(root)
-    grads: dict[int, np.ndarray] = {id(root): grad}
+    node = root
+    while True:
+        pending = _node_backward(node, grad, retain_graph, owned)
+        if len(pending) != 2:  # the chain ends: in leaves only, or at a branch
+            if pending:
+                _backward_graph(pending, retain_graph, owned)
+            return
+        node, grad = pending
+
+
+def _backward_graph(starts: list[Any], retain_graph: bool, owned: set[int]) -> None:
+    """The general walk from ``starts`` (``[tensor, grad, tensor, grad, …]``, complete gradients of
+    non-leaf tensors): every tensor after all the tensors computed from it, gradients summed per tensor."""
+    grads: dict[int, np.ndarray] = {}
+    roots: list[Tensor] = []
+    for i in range(0, len(starts), 2):
+        key = id(starts[i])
+        previous = grads.get(key)
+        if previous is None:
+            roots.append(starts[i])
+            grads[key] = starts[i + 1]
+        else:  # never in place: backward formulas may hand the same array to several inputs
+            grads[key] = previous + starts[i + 1]
     pop, get = grads.pop, grads.get
-    ndarray = np.ndarray
-    for node in reversed(order):
-        ctx = node._ctx
-        if type(ctx) is _FreedGraph:
-            raise RuntimeError(
-                f"backward(): the graph through {ctx.name} was already freed by an earlier backward(); "
-                "run the forward pass again, or call backward(retain_graph=True) the first time"
-            )
+    for node in reversed(_topological_order_from(roots)):
         node_grad = pop(id(node), None)
         if node_grad is None:  # no gradient reached this node (its consumers did not need one)
             continue
-        if node._retains_grad:
-            _accumulate(node, node_grad, owned)
-        input_grads = ctx.backward(node_grad)  # type: ignore[union-attr]
-        if type(input_grads) is not tuple:
-            input_grads = (input_grads,)
-        for parent, parent_grad, needed in zip(
-            ctx.inputs, input_grads, ctx.needs_input_grad, strict=True  # type: ignore[union-attr]
-        ):
-            if not needed or parent_grad is None:
-                continue
-            data = parent.data
-            if parent_grad.shape != data.shape:
-                parent_grad = _fit_shape(parent_grad, data.shape, ctx)  # type: ignore[arg-type]
-            if parent._ctx is not None:
-                key = id(parent)
-                previous = get(key)
-                # Never accumulate in place: backward formulas may hand the same array to several inputs.
-                grads[key] = parent_grad if previous is None else previous + parent_grad
-            elif (
-                parent.grad is None
-                and type(parent_grad) is ndarray
-                and parent_grad.base is None
-                and parent_grad.dtype is data.dtype
-                and id(parent_grad) not in owned
-                and parent_grad.flags.writeable
-            ):  # the common case, inlined: a fresh array becomes the leaf's .grad as it is
-                owned.add(id(parent_grad))
-                parent.grad = parent_grad
-            else:
-                _accumulate(parent, parent_grad, owned)
-        if not retain_graph:
-            node._ctx = _freed_marker(type(ctx))
+        pending = _node_backward(node, node_grad, retain_graph, owned)
+        for i in range(0, len(pending), 2):
+            key = id(pending[i])
+            previous = get(key)
+            grads[key] = pending[i + 1] if previous is None else previous + pending[i + 1]
+
+
+def _node_backward(node: Tensor, grad: np.ndarray, retain_graph: bool, owned: set[int]) -> list[Any]:
+    """Run one node's backward formula with its complete gradient ``grad``.
+
+    Leaf inputs receive their gradients here; the non-leaf ones are returned as ``[tensor, grad, …]`` (each
+    gradient already summed down to its tensor's shape) for the caller to pass on.
+    """
+    ctx = node._ctx
+    if type(ctx) is _FreedGraph:
+        raise RuntimeError(
+            f"backward(): the graph through {ctx.name} was already freed by an earlier backward(); "
+            "run the forward pass again, or call backward(retain_graph=True) the first time"
+        )
+    if node._retains_grad:
+        _accumulate(node, grad, owned)
+    input_grads = ctx.backward(grad)  # type: ignore[union-attr]
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    inputs, needs = ctx.inputs, ctx.needs_input_grad  # type: ignore[union-attr]
+    if len(input_grads) != len(inputs):
+        raise ValueError(
+            f"{ctx.name}.backward returned {len(input_grads)} gradient(s) for {len(inputs)} input(s)"
+        )
+    pending: list[Any] = []
+    for i, parent_grad in enumerate(input_grads):
+        if parent_grad is None or not needs[i]:
+            continue
+        parent = inputs[i]
+        data = parent.data
+        if parent_grad.shape != data.shape:
+            parent_grad = _fit_shape(parent_grad, data.shape, ctx)  # type: ignore[arg-type]
+        if parent._ctx is not None:
+            pending.append(parent)
+            pending.append(parent_grad)
+        elif (
+            parent.grad is None
+            and type(parent_grad) is np.ndarray
+            and parent_grad.base is None
+            and parent_grad.dtype is data.dtype
+            and id(parent_grad) not in owned
+            and parent_grad.flags.writeable
+        ):  # the common case, inlined: a fresh array becomes the leaf's .grad as it is
+            owned.add(id(parent_grad))
+            parent.grad = parent_grad
+        else:
+            _accumulate(parent, parent_grad, owned)
+    if not retain_graph:
+        node._ctx = _freed_marker(type(ctx))
+    return pending
 
 
 def _fit_shape(grad: np.ndarray, shape: tuple[int, ...], ctx: Function) -> np.ndarray:
@@ -646,7 +718,8 @@ def _accumulate(t: Tensor, grad: np.ndarray, owned: set[int]) -> None:
     """
     dtype = t.data.dtype
     if t.grad is not None:
-        t.grad = t.grad + (grad if grad.dtype == dtype else grad.astype(dtype))
+        held = t.grad if type(t.grad) is np.ndarray else t.grad.data  # .grad may be held as a Tensor
+        t.grad = held + (grad if grad.dtype == dtype else grad.astype(dtype))
     else:
         if type(grad) is not np.ndarray or grad.dtype != dtype or grad.base is not None or id(grad) in owned:
             grad = np.array(grad, dtype=dtype)

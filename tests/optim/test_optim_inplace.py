@@ -36,8 +36,12 @@ def test_updates_in_place_and_never_touch_grads(config):
             assert p.data.dtype == np.float32  # no upcast from Python-float hyperparameters
             assert p.grad is g and np.array_equal(g, c)  # the gradient is read, never written
             assert not np.array_equal(p.data, b)  # ... and the parameter did move
-        now = {(i, k): v for i, p in enumerate(params) for k, v in opt.state.get(p, {}).items()
-               if isinstance(v, np.ndarray)}
+        now = {
+            (i, k): v
+            for i, p in enumerate(params)
+            for k, v in opt.state.get(p, {}).items()
+            if isinstance(v, np.ndarray)
+        }
         assert all(v.dtype == np.float32 for v in now.values())
         if buffers is None:
             buffers = now
@@ -116,3 +120,37 @@ def test_works_with_backward_on_float32_tensors():
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
     assert w.data.dtype == np.float32 and opt.state[w]["exp_avg"].dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sgd_default_options_take_the_short_path_with_the_same_numbers(dtype):
+    """SGD with momentum 0, no weight decay, not maximize skips the general update: same result as it."""
+    from numnet.optim.sgd import SGD
+
+    rng = np.random.default_rng(7)
+    shapes = [(6, 5), (5,), ()]
+    a = [numnet.Tensor(rng.standard_normal(s).astype(dtype), requires_grad=True) for s in shapes]
+    b = [numnet.Tensor(p.data.copy(), requires_grad=True) for p in a]
+    short, general = SGD(a, lr=0.1), SGD(b, lr=0.1)
+    for _ in range(3):
+        for p, q in zip(a, b, strict=True):
+            p.grad = rng.standard_normal(p.shape).astype(dtype)
+            q.grad = p.grad.copy()
+        short.step()
+        general._full_step(general.param_groups[0], 0.1)
+    for p, q in zip(a, b, strict=True):
+        assert p.data.dtype == dtype
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_sgd_short_path_reports_a_gradient_of_the_wrong_shape():
+    p = numnet.Tensor(np.zeros(3, np.float32), requires_grad=True)
+    opt = optim.SGD([p], lr=0.1)
+    p.grad = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match=r"shape \(3,\) has a gradient of shape \(4,\)"):
+        opt.step()
+    p.grad = np.ones(3, np.float32)
+    opt.step()  # the scratch array now exists: the check still runs
+    p.grad = np.zeros((3, 1), np.float32)
+    with pytest.raises(ValueError, match=r"shape \(3,\) has a gradient of shape \(3, 1\)"):
+        opt.step()

@@ -74,8 +74,15 @@ def test_state_dict_layout_is_pytorch_shaped_and_plain():
     sd = opt.state_dict()
     assert set(sd) == {"state", "param_groups"}
     assert [g["params"] for g in sd["param_groups"]] == [[0], [1, 2]]
-    assert sd["param_groups"][0] == {"lr": 0.01, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0,
-                                     "amsgrad": False, "maximize": False, "params": [0]}
+    assert sd["param_groups"][0] == {
+        "lr": 0.01,
+        "betas": [0.9, 0.999],
+        "eps": 1e-8,
+        "weight_decay": 0,
+        "amsgrad": False,
+        "maximize": False,
+        "params": [0],
+    }
     assert sd["param_groups"][1]["lr"] == 0.1 and sd["param_groups"][1]["amsgrad"] is True
     assert set(sd["state"]) == {0, 1, 2}
     assert set(sd["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
@@ -201,3 +208,52 @@ def test_load_rejects_malformed_dicts_and_leaves_the_optimizer_untouched():
     for i, entries in before["state"].items():
         for k, v in entries.items():
             assert np.array_equal(after["state"][i][k], v)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=config_id)
+def test_state_after_a_step_has_exactly_the_keys_init_state_declares(config):
+    """step() creates its state through init_state, so load_state_dict checks against the same keys."""
+    name, kwargs = config
+    params = _params()
+    opt = OPTIMIZERS[name][0](params, **kwargs)
+    _grads(0, params)
+    opt.step()
+    group = opt.param_groups[0]
+    for p in params:
+        declared = opt.init_state(group, p.data, p.grad)
+        assert set(opt.state.get(p, {})) == set(declared)
+        for key, value in declared.items():
+            assert isinstance(value, np.ndarray) == isinstance(opt.state[p][key], np.ndarray), key
+
+
+def test_an_optimizer_that_lists_its_state_keys_itself_still_loads():
+    """The older extension pattern: step() makes the state and _state_keys names it (no init_state)."""
+
+    class Counting(optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, {"lr": lr})
+
+        def _state_keys(self, group):
+            return frozenset({"step", "total"})
+
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p, g, d, _ in self._updates(group):
+                    st = self.state.setdefault(p, {"step": 0, "total": np.zeros_like(d)})
+                    st["step"] += 1
+                    st["total"] += g
+                    d -= group["lr"] * g
+
+    params = _params()
+    opt = Counting(params)
+    _grads(0, params)
+    opt.step()
+    saved = opt.state_dict()
+    fresh = Counting(_params())
+    fresh.load_state_dict(saved)
+    state = fresh.state[fresh.param_groups[0]["params"][0]]
+    assert state["step"] == 1 and isinstance(state["step"], int)
+    np.testing.assert_array_equal(state["total"], saved["state"][0]["total"])
+    saved["state"][0]["extra"] = np.zeros(3)
+    with pytest.raises(ValueError, match=r"keeps \['step', 'total'\]"):
+        Counting(_params()).load_state_dict(saved)

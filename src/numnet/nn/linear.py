@@ -11,6 +11,7 @@ from numnet import backend
 from numnet.nn import functional as F
 from numnet.nn import init
 from numnet.nn.module import Module, Parameter
+from numnet.ops.linear import Linear as _LinearOp
 from numnet.tensor import Tensor
 
 
@@ -56,17 +57,20 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        # The width is checked once, by the op; a failure is re-raised naming this layer (issue 11, item 6).
+        # One call into the op, which checks the width (once); only a failure pays for the layer's message.
         try:
-            return F.linear(x, self.weight, self.bias)
-        except (ValueError, AttributeError):
-            shape = getattr(x, "shape", None)
-            if shape and shape[-1] == self.in_features:
-                raise  # not a width problem: let the original error through
-            raise ValueError(
-                f"Linear(in_features={self.in_features}, out_features={self.out_features}) expects inputs of "
-                f"shape (N, {self.in_features}), got {shape if shape is not None else type(x).__name__}"
-            ) from None
+            return _LinearOp.apply(x, self.weight, self.bias)
+        except (ValueError, AttributeError, IndexError, TypeError):
+            try:
+                fits = x.shape[-1] == self.in_features
+            except (AttributeError, IndexError):
+                fits = False
+            if fits:
+                raise
+        raise ValueError(
+            f"Linear(in_features={self.in_features}, out_features={self.out_features}) expects inputs of "
+            f"shape (N, {self.in_features}), got {getattr(x, 'shape', type(x).__name__)}"
+        )
 
     def extra_repr(self) -> str:
         has_bias = self.bias is not None

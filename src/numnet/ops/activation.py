@@ -43,9 +43,11 @@ class Sigmoid(Function):
         return self.out
 
     def backward(self, grad):
-        # σ'(x) = σ(x)·(1 − σ(x)), from the saved output
+        # σ'(x) = σ(x)·(1 − σ(x)), from the saved output: dx = g·σ·(1 − σ)
         y = self.out
-        return grad * y * (1 - y)
+        dx = grad * y
+        dx *= 1 - y  # in place on the fresh product (the same two roundings as g·σ·(1 − σ))
+        return dx
 
 
 class Tanh(Function):

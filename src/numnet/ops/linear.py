@@ -31,6 +31,7 @@ class Linear(Function):
         )
         dx = grad @ weight if need[0] else None  # dX = G·W
         dw = g2.T @ x2 if need[1] else None  # dW = Gᵀ·X
-        db = np.add.reduce(g2, axis=0) if self.has_bias and need[2] else None  # db = Σₙ G
-        # one gradient per input: apply(x, weight) without a bias has two
-        return (dx, dw, db)[: len(need)]
+        if len(need) == 2:  # apply(x, weight) without a bias: two inputs, two gradients
+            return dx, dw
+        db = np.add.reduce(g2, 0) if self.has_bias and need[2] else None  # db = Σₙ G
+        return dx, dw, db

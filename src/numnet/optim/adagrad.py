@@ -47,8 +47,14 @@ class Adagrad(Optimizer):
         eps: float = 1e-10,
         maximize: bool = False,
     ) -> None:
-        defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
@@ -59,24 +65,21 @@ class Adagrad(Optimizer):
         _check_number(group, "eps")
         _check_bool(group, "maximize")
 
-    def _state_keys(self, group: dict[str, Any]) -> frozenset[str]:
-        return frozenset({"step", "sum"})
+    def init_state(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray) -> dict[str, Any]:
+        # sum starts at initial_accumulator_value, no step taken yet
+        return {"step": 0, "sum": np.full_like(param, float(group["initial_accumulator_value"]))}
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One Adagrad update of every parameter that has a gradient; returns ``closure()`` if given."""
         loss = self._run_closure(closure)
-        state = self.state
         for group in self.param_groups:
             lr = float(group["lr"])
             lr_decay = float(group["lr_decay"])
             weight_decay = float(group["weight_decay"])
-            initial = float(group["initial_accumulator_value"])
             eps = float(group["eps"])
             maximize = bool(group["maximize"])
             for p, g, d, s in self._updates(group):
-                st = state.get(p)
-                if st is None:
-                    st = state[p] = {"step": 0, "sum": np.full_like(d, initial)}
+                st = self._state_of(p, group, d, g)
                 st["step"] = t = st["step"] + 1
                 if weight_decay != 0 or maximize:
                     g = _decayed_grad(g, d, weight_decay, maximize)  # g ← ±g + λ·p (a new array)

@@ -54,8 +54,9 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         maximize: bool = False,
     ) -> None:
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize)
+        defaults = dict(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
+        )
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
@@ -68,17 +69,17 @@ class Adam(Optimizer):
         _check_bool(group, "amsgrad")
         _check_bool(group, "maximize")
 
-    def _state_keys(self, group: dict[str, Any]) -> frozenset[str]:
-        keys = {"step", "exp_avg", "exp_avg_sq"}
+    def init_state(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray) -> dict[str, Any]:
+        # m = v = 0 (and v̂max = 0 with amsgrad), no step taken yet
+        state = {"step": 0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
         if group["amsgrad"]:
-            keys.add("max_exp_avg_sq")
-        return frozenset(keys)
+            state["max_exp_avg_sq"] = np.zeros_like(param)
+        return state
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One Adam update of every parameter that has a gradient; returns ``closure()`` if given."""
         loss = self._run_closure(closure)
         decoupled = self._decoupled_weight_decay
-        state = self.state
         for group in self.param_groups:
             lr = float(group["lr"])
             beta1, beta2 = (float(b) for b in group["betas"])
@@ -91,11 +92,7 @@ class Adam(Optimizer):
             l2 = weight_decay != 0 and not decoupled
             decay_factor = 1.0 - lr * weight_decay  # AdamW: p ← p·(1 − lr·λ)
             for p, g, d, s in self._updates(group):
-                st = state.get(p)
-                if st is None:
-                    st = state[p] = {"step": 0, "exp_avg": np.zeros_like(d), "exp_avg_sq": np.zeros_like(d)}
-                    if amsgrad:
-                        st["max_exp_avg_sq"] = np.zeros_like(d)
+                st = self._state_of(p, group, d, g)
                 st["step"] = t = st["step"] + 1
 
                 if decoupled and weight_decay != 0:
@@ -155,8 +152,9 @@ class AdamW(Adam):
         amsgrad: bool = False,
         maximize: bool = False,
     ) -> None:
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize)
+        super().__init__(
+            params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
+        )
 
 
 def _as_betas(betas: Any) -> tuple[Any, ...]:

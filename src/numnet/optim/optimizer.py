@@ -60,11 +60,15 @@ class Optimizer:
     ``defaults`` for those tensors, e.g. ``SGD([{"params": a}, {"params": b, "lr": 0.01}], lr=0.1)``.
 
     Subclasses implement ``step()``, ``_validate_group(group)`` (raise for bad option values) and
-    ``_state_keys(group)`` (the names of the per-parameter buffers ``step()`` keeps, for
-    ``load_state_dict`` to check).
+    ``init_state(group, param, grad)``: the per-parameter state a parameter starts with on its first
+    update, declared once. ``step()`` creates it through ``_state_of``; ``load_state_dict`` checks saved
+    state against its keys (entries that are numbers there, like ``"step"``, must be numbers when loaded;
+    the others are arrays shaped like the parameter). An optimizer that creates its state itself may
+    instead override ``_state_keys(group)`` and list the numeric entries in ``_scalar_state``.
     """
 
-    #: State entries that are Python numbers rather than parameter-shaped arrays.
+    #: State entries that are Python numbers rather than parameter-shaped arrays (for optimizers that
+    #: override ``_state_keys`` instead of ``init_state``).
     _scalar_state: frozenset[str] = frozenset({"step"})
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
@@ -192,8 +196,30 @@ class Optimizer:
         if "lr" in group:
             _check_number(group, "lr", low=0.0)
 
+    def init_state(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray) -> dict[str, Any]:
+        """The state of a parameter (its data ``param``) of ``group`` before its first update, given the
+        gradient ``grad`` that update uses: one dict of numbers and arrays (empty: a stateless rule)."""
+        return {}
+
+    def _state_of(self, p: Tensor, group: dict[str, Any], d: np.ndarray, g: np.ndarray) -> dict[str, Any]:
+        """``p``'s state, made by ``init_state`` on its first update."""
+        st = self.state.get(p)
+        if st is None:
+            st = self.state[p] = self.init_state(group, d, g)
+        return st
+
+    def _state_spec(self, group: dict[str, Any], param: np.ndarray) -> tuple[frozenset[str], frozenset[str]]:
+        """(all state keys, the numeric ones) a parameter of ``group`` keeps: from ``init_state``, unless
+        the subclass lists them in ``_state_keys``."""
+        if type(self)._state_keys is not Optimizer._state_keys:
+            keys = self._state_keys(group)
+            return keys, keys & self._scalar_state
+        fresh = self.init_state(group, param, np.zeros_like(param))
+        numeric = frozenset(k for k, v in fresh.items() if not isinstance(v, np.ndarray))
+        return frozenset(fresh), numeric
+
     def _state_keys(self, group: dict[str, Any]) -> frozenset[str]:
-        """The names of the state entries ``step()`` keeps for a parameter of ``group``."""
+        """The names of the state entries ``step()`` keeps (override only without ``init_state``)."""
         return frozenset()
 
     # --- the step ----------------------------------------------------------------------------------------
@@ -216,6 +242,8 @@ class Optimizer:
             g = p.grad
             if g is None:
                 continue
+            if type(g) is not np.ndarray:  # a .grad held as a Tensor: its array
+                g = g.data
             d = p.data
             if g.shape != d.shape:
                 raise _grad_shape_error(type(self).__name__, g, d)
@@ -276,9 +304,30 @@ class Optimizer:
         The saved groups must match this optimizer's: same number of groups, same number of parameters in
         each, and every saved buffer the shape of the parameter it belongs to; otherwise a ValueError says
         what differs, and nothing is changed. Options (``lr``, ...) are taken from the saved groups. Arrays
-        are copied (cast to the parameter's dtype), so the dict and the optimizer never share memory. State
+        are copies (cast to the parameter's dtype), so the dict and the optimizer never share memory. State
         keys may be strings (``"0"``), as after a JSON round trip.
         """
+        saved_groups, saved_state = self._check_saved(state_dict)
+        id_map, new_groups = self._match_groups(saved_groups)
+        group_of = {id(p): g for g in new_groups for p in g["params"]}
+        new_state: dict[Tensor, dict[str, Any]] = {}
+        for raw_key, entries in saved_state.items():
+            key = _state_index(raw_key, type(self).__name__)
+            if key not in id_map:
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: 'state' has an entry for parameter {key}, but "
+                    f"the saved groups list only parameters {sorted(id_map)}"
+                )
+            p = id_map[key]
+            restored = self._restore_entries(key, p, group_of[id(p)], entries)
+            if restored:
+                new_state[p] = restored
+        # Everything checked: now replace (so a failed load leaves the optimizer untouched).
+        self.param_groups[:] = new_groups
+        self.state = new_state
+
+    def _check_saved(self, state_dict: Any) -> tuple[list[Any], dict[Any, Any]]:
+        """The saved ``(param_groups, state)``, once their outline matches this optimizer's."""
         name = type(self).__name__
         if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
             raise ValueError(
@@ -286,8 +335,7 @@ class Optimizer:
                 f"state_dict()), got {type(state_dict).__name__}"
                 + (f" with keys {sorted(state_dict)}" if isinstance(state_dict, dict) else "")
             )
-        saved_groups = state_dict["param_groups"]
-        saved_state = state_dict["state"]
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
         if not isinstance(saved_groups, (list, tuple)) or not isinstance(saved_state, dict):
             raise ValueError(f"{name}.load_state_dict: 'param_groups' must be a list and 'state' a dict")
         if len(saved_groups) != len(self.param_groups):
@@ -296,8 +344,12 @@ class Optimizer:
                 f"this optimizer has {len(self.param_groups)}; build the optimizer with the same groups as "
                 "the saved one"
             )
+        return list(saved_groups), saved_state
 
-        # Map each saved parameter index to this optimizer's tensor, group by group, in order.
+    def _match_groups(self, saved_groups: list[Any]) -> tuple[dict[int, Tensor], list[dict[str, Any]]]:
+        """Each saved parameter index mapped to this optimizer's tensor (group by group, in order), and the
+        groups with the saved options, validated."""
+        name = type(self).__name__
         id_map: dict[int, Tensor] = {}
         new_groups: list[dict[str, Any]] = []
         for gi, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
@@ -327,59 +379,41 @@ class Optimizer:
             new_group["params"] = group["params"]
             self._check_group(new_group, gi)
             new_groups.append(new_group)
+        return id_map, new_groups
 
-        group_of = {id(p): g for g in new_groups for p in g["params"]}
-        new_state: dict[Tensor, dict[str, Any]] = {}
-        for raw_key, entries in saved_state.items():
-            key = _state_index(raw_key, name)
-            if key not in id_map:
+    def _restore_entries(self, key: int, p: Tensor, group: dict[str, Any], entries: Any) -> dict[str, Any]:
+        """The saved state of parameter ``key`` (tensor ``p``), checked against what ``group`` keeps:
+        numbers as Python numbers, arrays copied in the parameter's dtype. ``{}`` for an empty entry."""
+        name = type(self).__name__
+        where = f"{name}.load_state_dict: state of parameter {key}"
+        if not isinstance(entries, dict):
+            raise ValueError(f"{where} must be a dict, got {type(entries).__name__}")
+        if not entries:
+            return {}
+        expected, numeric = self._state_spec(group, p.data)
+        if set(entries) != expected:
+            raise ValueError(
+                f"{where} has entries {sorted(entries)} but {name} with these options keeps "
+                f"{sorted(expected)}; was it saved from another optimizer or with other options (momentum, "
+                "amsgrad, centered)?"
+            )
+        restored: dict[str, Any] = {}
+        for k, v in entries.items():
+            if k in numeric:
+                restored[k] = _saved_number(v, f"{name}.load_state_dict: state '{k}' of parameter {key}")
+            elif not isinstance(v, np.ndarray):
                 raise ValueError(
-                    f"{name}.load_state_dict: 'state' has an entry for parameter {key}, but the saved "
-                    f"groups list only parameters {sorted(id_map)}"
+                    f"{name}.load_state_dict: state '{k}' of parameter {key} must be an ndarray, "
+                    f"got {type(v).__name__}"
                 )
-            p = id_map[key]
-            if not isinstance(entries, dict):
+            elif v.shape != p.data.shape:
                 raise ValueError(
-                    f"{name}.load_state_dict: state of parameter {key} must be a dict, "
-                    f"got {type(entries).__name__}"
+                    f"{name}.load_state_dict: state '{k}' of parameter {key} has shape {v.shape} but the "
+                    f"parameter has shape {p.data.shape}; the model does not match the one that was saved"
                 )
-            if not entries:
-                continue
-            expected = self._state_keys(group_of[id(p)])
-            if set(entries) != expected:
-                raise ValueError(
-                    f"{name}.load_state_dict: state of parameter {key} has entries {sorted(entries)} but "
-                    f"{name} with these options keeps {sorted(expected)}; was it saved from another "
-                    "optimizer or with other options (momentum, amsgrad, centered)?"
-                )
-            restored: dict[str, Any] = {}
-            for k, v in entries.items():
-                if k in self._scalar_state:
-                    if isinstance(v, np.ndarray) and v.size == 1:
-                        v = v.item()
-                    if not _is_number(v):
-                        raise ValueError(
-                            f"{name}.load_state_dict: state '{k}' of parameter {key} must be a number, "
-                            f"got {v!r:.60}"
-                        )
-                    restored[k] = int(v) if float(v).is_integer() else float(v)
-                    continue
-                if not isinstance(v, np.ndarray):
-                    raise ValueError(
-                        f"{name}.load_state_dict: state '{k}' of parameter {key} must be an ndarray, "
-                        f"got {type(v).__name__}"
-                    )
-                if v.shape != p.data.shape:
-                    raise ValueError(
-                        f"{name}.load_state_dict: state '{k}' of parameter {key} has shape {v.shape} but the "
-                        f"parameter has shape {p.data.shape}; the model does not match the one that was saved"
-                    )
+            else:
                 restored[k] = np.array(v, dtype=p.data.dtype, copy=True)
-            new_state[p] = restored
-
-        # Everything checked: now replace (so a failed load leaves the optimizer untouched).
-        self.param_groups[:] = new_groups
-        self.state = new_state
+        return restored
 
     # --- display -----------------------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -434,6 +468,15 @@ def _restore_option(value: Any, current: Any) -> Any:
     if isinstance(current, tuple) and isinstance(value, list):
         return tuple(value)
     return value
+
+
+def _saved_number(value: Any, where: str) -> int | float:
+    """A numeric state entry (``step``) from a state dict: a Python int when it is whole."""
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.item()
+    if not _is_number(value):
+        raise ValueError(f"{where} must be a number, got {value!r:.60}")
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def _state_index(key: Any, name: str) -> int:

@@ -51,8 +51,15 @@ class RMSprop(Optimizer):
         centered: bool = False,
         maximize: bool = False,
     ) -> None:
-        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                        centered=centered, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
@@ -64,18 +71,18 @@ class RMSprop(Optimizer):
         _check_bool(group, "centered")
         _check_bool(group, "maximize")
 
-    def _state_keys(self, group: dict[str, Any]) -> frozenset[str]:
-        keys = {"step", "square_avg"}
+    def init_state(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray) -> dict[str, Any]:
+        # v = 0, and b = 0 with momentum, ḡ = 0 when centered
+        state = {"step": 0, "square_avg": np.zeros_like(param)}
         if group["momentum"] > 0:
-            keys.add("momentum_buffer")
+            state["momentum_buffer"] = np.zeros_like(param)
         if group["centered"]:
-            keys.add("grad_avg")
-        return frozenset(keys)
+            state["grad_avg"] = np.zeros_like(param)
+        return state
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One RMSprop update of every parameter that has a gradient; returns ``closure()`` if given."""
         loss = self._run_closure(closure)
-        state = self.state
         for group in self.param_groups:
             lr = float(group["lr"])
             alpha = float(group["alpha"])
@@ -86,13 +93,7 @@ class RMSprop(Optimizer):
             centered = bool(group["centered"])
             maximize = bool(group["maximize"])
             for p, g, d, s in self._updates(group):
-                st = state.get(p)
-                if st is None:
-                    st = state[p] = {"step": 0, "square_avg": np.zeros_like(d)}
-                    if momentum > 0:
-                        st["momentum_buffer"] = np.zeros_like(d)
-                    if centered:
-                        st["grad_avg"] = np.zeros_like(d)
+                st = self._state_of(p, group, d, g)
                 st["step"] += 1
                 if weight_decay != 0 or maximize:
                     g = _decayed_grad(g, d, weight_decay, maximize)  # g ← ±g + λ·p (a new array)

@@ -12,8 +12,11 @@ from numnet.optim.optimizer import (
     ParamsT,
     _check_bool,
     _check_number,
+    _decayed_grad,
+    _grad_shape_error,
     required,
 )
+from numnet.tensor import Tensor
 
 
 class SGD(Optimizer):
@@ -48,8 +51,14 @@ class SGD(Optimizer):
         nesterov: bool = False,
         maximize: bool = False,
     ) -> None:
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
@@ -65,62 +74,75 @@ class SGD(Optimizer):
                 f"momentum={group['momentum']}, dampening={group['dampening']}"
             )
 
-    def _state_keys(self, group: dict[str, Any]) -> frozenset[str]:
-        return frozenset({"momentum_buffer"}) if group["momentum"] != 0 else frozenset()
+    def init_state(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray) -> dict[str, Any]:
+        # b ← g on the first step (a copy: the buffer must own its memory); no state without momentum
+        if group["momentum"] == 0:
+            return {}
+        return {"momentum_buffer": np.array(grad, dtype=param.dtype, copy=True)}
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One SGD update of every parameter that has a gradient; returns ``closure()`` if given."""
-        loss = self._run_closure(closure)
-        state = self.state
+        loss = None if closure is None else self._run_closure(closure)
         for group in self.param_groups:
             lr = float(group["lr"])
-            momentum = float(group["momentum"])
-            one_minus_dampening = 1.0 - float(group["dampening"])
-            weight_decay = float(group["weight_decay"])
-            nesterov = bool(group["nesterov"])
-            maximize = bool(group["maximize"])
-            for p, g, d, s in self._updates(group):
-
-                # g_eff = ±g + λ·p, written into the scratch array (p.grad is never modified)
-                if weight_decay != 0:
-                    np.multiply(d, weight_decay, out=s)
-                    if maximize:
-                        s -= g
-                    else:
-                        s += g
-                    g = s
-                elif maximize:
-                    np.negative(g, out=s)
-                    g = s
-
-                if momentum != 0:
-                    st = state.get(p)
-                    if st is None:
-                        # b ← g on the first step (a copy: the buffer must own its memory)
-                        buf = np.array(g, dtype=d.dtype, copy=True)
-                        state[p] = {"momentum_buffer": buf}
-                    else:
-                        # b ← μ·b + (1 − dampening)·g
-                        buf = st["momentum_buffer"]
-                        buf *= momentum
-                        if one_minus_dampening == 1.0:
-                            buf += g
-                        else:
-                            np.multiply(g, one_minus_dampening, out=s)
-                            buf += s
-                    if nesterov:
-                        # g ← g + μ·b
-                        if g is s:  # the scratch already holds ±g + λ·p: this sum needs one more array
-                            g = np.multiply(buf, momentum)
-                            g += s
-                        else:  # g is p.grad, which is only read
-                            np.multiply(buf, momentum, out=s)
-                            s += g
-                            g = s
-                    else:
-                        g = buf
-
-                # p ← p − lr·g
-                np.multiply(g, lr, out=s)
-                d -= s
+            if group["momentum"] == 0 and group["weight_decay"] == 0 and not group["maximize"]:
+                self._plain_step(group["params"], lr)
+            else:
+                self._full_step(group, lr)
         return loss
+
+    def _plain_step(self, params: list[Tensor], lr: float) -> None:
+        """p ← p − lr·g for the default options: no per-parameter options to look at, no state."""
+        work = self._work
+        ndarray = np.ndarray
+        multiply = np.multiply
+        for p in params:
+            g = p.grad
+            if g is None:
+                continue
+            if type(g) is not ndarray:  # a .grad held as a Tensor: its array
+                g = g.data
+            d = p.data
+            s = work.get(p)
+            if s is None or s.shape != d.shape or s.dtype is not d.dtype:
+                if g.shape != d.shape:
+                    raise _grad_shape_error(type(self).__name__, g, d)
+                s = self._scratch(p, d)
+            elif g.shape != d.shape:
+                raise _grad_shape_error(type(self).__name__, g, d)
+            multiply(g, lr, s)  # lr·g into the scratch array: p.grad is never written
+            d -= s
+
+    def _full_step(self, group: dict[str, Any], lr: float) -> None:
+        """The documented algorithm with momentum, dampening, Nesterov, weight decay and maximize."""
+        momentum = float(group["momentum"])
+        one_minus_dampening = 1.0 - float(group["dampening"])
+        weight_decay = float(group["weight_decay"])
+        nesterov = bool(group["nesterov"])
+        maximize = bool(group["maximize"])
+        state = self.state
+        for p, g, d, s in self._updates(group):
+            if weight_decay != 0 or maximize:
+                g = _decayed_grad(g, d, weight_decay, maximize)  # g ← ±g + λ·p (a new array)
+            if momentum != 0:
+                if p not in state:
+                    buf = self._state_of(p, group, d, g)["momentum_buffer"]  # b ← g on the first step
+                else:
+                    # b ← μ·b + (1 − dampening)·g
+                    buf = state[p]["momentum_buffer"]
+                    buf *= momentum
+                    if one_minus_dampening == 1.0:
+                        buf += g
+                    else:
+                        np.multiply(g, one_minus_dampening, out=s)
+                        buf += s
+                if nesterov:
+                    # g ← g + μ·b
+                    np.multiply(buf, momentum, out=s)
+                    s += g
+                    g = s
+                else:
+                    g = buf
+            # p ← p − lr·g
+            np.multiply(g, lr, out=s)
+            d -= s

@@ -1,0 +1,229 @@
+"""Trace-and-replay training steps: the same NumPy calls as eager mode, without the framework around them.
+
+::
+
+    step = numnet.compiled.compile_step(model, loss_fn, optimizer)
+    for xb, yb in loader:
+        loss = step(xb, yb)  # = optimizer.zero_grad(); loss_fn(model(xb), yb).backward(); optimizer.step()
+
+The first call runs the step eagerly while recording every operation it applies (its ``Function`` node,
+inputs, options and output): that record is the step's static graph. Later calls with inputs of the same
+shapes and dtypes replay it: each recorded node's ``forward`` is called on the new arrays in the recorded
+order, then each ``backward`` in reverse, the leaves' gradients are stored in their ``.grad``, and
+``optimizer.step()`` runs as usual. Modules, ``Function.apply``, argument checks outside the ops, tensor
+wrapping and the graph walk are skipped; the ops' own forward and backward formulas are the very same code,
+so the numbers are the same as eager mode's, bit for bit (the tests check this).
+
+What a replay assumes, as ``torch.jit.trace`` does: the step applies the same operations every time. Python
+control flow that depends on the data, or module code with side effects outside the ops, is not replayed.
+So ``compile_step`` refuses models that hold buffers (BatchNorm counts its batches in the module), and
+inputs that the step converts (a float64 target for a float32 model: pass the data in the model's dtype).
+A change of input shape or dtype, or of ``model.training``, traces the step again. Random ops (Dropout)
+draw from numnet's generator in the same order as eager mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from numnet.nn.module import Module
+from numnet.optim.optimizer import Optimizer
+from numnet.tensor import Tensor, _accumulate, _fit_shape, _record_tape, is_grad_enabled
+
+# Kinds of operand sources in a recorded step: an array computed in the step (or the step's x, y), a tensor
+# whose .data is read at each replay (a parameter), a constant.
+_SLOT, _TENSOR, _CONST = 0, 1, 2
+_MAX_PLANS = 8  # recorded steps kept per CompiledStep (one per input shape and mode)
+
+
+class _Plan(NamedTuple):
+    """One recorded step: ``forward`` entries ``(fn.forward, sources, kwargs, out_slot)`` in recorded order,
+    ``backward`` entries ``(fn, out_slot, [(input index, kind, ref, shape), …])`` in reverse."""
+
+    forward: list[tuple[Any, tuple[Any, ...], dict[str, Any], int]]
+    backward: list[tuple[Any, int, list[tuple[int, int, Any, tuple[int, ...]]]]]
+    loss_slot: int
+    n_slots: int
+    seed: np.ndarray
+
+
+class CompiledStep:
+    """A training step ``(x, y) → loss`` recorded once and replayed; see the module docstring.
+
+    ``model(x)`` gives the prediction and ``loss_fn(prediction, y)`` a one-element loss tensor (any callable:
+    ``lambda z, t: 0.5 * mse(z, t)`` works). Each call zeroes the optimizer's gradients, computes the loss
+    and its gradients and takes one ``optimizer.step()``; it returns the loss as a tensor without a graph.
+    """
+
+    def __init__(self, model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Optimizer) -> None:
+        if not isinstance(model, Module):
+            raise TypeError(f"compile_step: model must be an nn.Module, got {type(model).__name__}")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"compile_step: optimizer must be an optim.Optimizer, got {type(optimizer).__name__}"
+            )
+        if not callable(loss_fn):
+            raise TypeError(f"compile_step: loss_fn must be callable, got {type(loss_fn).__name__}")
+        buffers = [name for name, _ in model.named_buffers()]
+        if buffers:
+            raise ValueError(
+                f"compile_step: the model holds buffers ({', '.join(buffers[:3])}), state that its modules "
+                "update outside the recorded operations (BatchNorm); train it eagerly instead"
+            )
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self._plans: dict[tuple[Any, ...], _Plan] = {}
+        self.traces = 0  # how many times the step was recorded (once per input shape and mode)
+
+    def __call__(self, x: Any, y: Any) -> Tensor:
+        xa = x.data if isinstance(x, Tensor) else np.asarray(x)
+        ya = y.data if isinstance(y, Tensor) else np.asarray(y)
+        key = (xa.shape, xa.dtype, ya.shape, ya.dtype, self.model.training, is_grad_enabled())
+        plan = self._plans.get(key)
+        if plan is None:
+            return self._trace(key, xa, ya)
+        return self._replay(plan, xa, ya)
+
+    # --- recording -----------------------------------------------------------------------------------------
+    def _trace(self, key: tuple[Any, ...], xa: np.ndarray, ya: np.ndarray) -> Tensor:
+        if not is_grad_enabled():
+            raise RuntimeError(
+                "compile_step: a training step needs gradients; do not call it under no_grad()"
+            )
+        x_t, y_t = Tensor._wrap(xa, False), Tensor._wrap(ya, False)
+        tape: list[Any] = []
+        self.optimizer.zero_grad()
+        _record_tape(tape)
+        try:
+            loss = self.loss_fn(self.model(x_t), y_t)
+        finally:
+            _record_tape(None)
+        if not isinstance(loss, Tensor) or loss.data.size != 1 or loss._ctx is None:
+            raise ValueError("compile_step: loss_fn must return a one-element tensor computed from the model")
+        plan = self._plan(tape, x_t, y_t, loss)
+        loss.backward()
+        self.optimizer.step()
+        if len(self._plans) >= _MAX_PLANS:  # shapes that keep changing: forget the oldest
+            del self._plans[next(iter(self._plans))]
+        self._plans[key] = plan
+        self.traces += 1
+        return Tensor._wrap(loss.data, False)
+
+    def _plan(self, tape: list[Any], x_t: Tensor, y_t: Tensor, loss: Tensor) -> _Plan:
+        """Turn the recorded operations into the replay's forward and backward lists."""
+        slot_of = {id(x_t): 0, id(y_t): 1}
+        data_shapes = {x_t.data.shape, y_t.data.shape}
+        forward: list[tuple[Any, tuple[Any, ...], dict[str, Any], int]] = []
+        backward: list[tuple[Any, int, list[tuple[int, int, Any, tuple[int, ...]]]]] = []
+        for fn, inputs, kwargs, out in tape:
+            sources = []
+            for value in inputs:
+                sources.append(self._source(value, slot_of, x_t, y_t, data_shapes, fn))
+            for name, value in kwargs.items():
+                if isinstance(value, np.ndarray) and value.shape in data_shapes:
+                    raise ValueError(f"compile_step: {fn.name}'s option {name!r} looks derived from the data")
+            out_slot = slot_of[id(out)] = len(slot_of)
+            forward.append((fn.forward, tuple(sources), kwargs, out_slot))
+            if out._ctx is fn:  # recorded in the graph: it has a backward
+                targets = []
+                for i, ((kind, ref), needed) in enumerate(zip(sources, fn.needs_input_grad, strict=True)):
+                    if needed:
+                        targets.append((i, kind, ref, inputs[i].data.shape))
+                backward.append((fn, out_slot, targets))
+        if id(loss) not in slot_of:
+            raise ValueError("compile_step: loss_fn's result was not computed by numnet operations")
+        seed = np.ones(loss.data.shape, dtype=loss.data.dtype)
+        seed.flags.writeable = False  # shared by every replay: no backward may write into it
+        return _Plan(forward, backward[::-1], slot_of[id(loss)], len(slot_of), seed)
+
+    @staticmethod
+    def _source(
+        value: Any, slot_of: dict[int, int], x_t: Tensor, y_t: Tensor, data_shapes: set[Any], fn: Any
+    ):
+        if isinstance(value, Tensor):
+            slot = slot_of.get(id(value))
+            if slot is not None:
+                return (_SLOT, slot)
+            if value._ctx is not None:
+                raise ValueError(
+                    f"compile_step: {fn.name} uses a tensor computed before the step; every operation of the "
+                    "step must start from the model's parameters and the step's inputs"
+                )
+            if value.requires_grad or value.data.shape not in data_shapes:
+                return (_TENSOR, value)  # a parameter (or constant): its .data is read at every replay
+            value = value.data
+        if isinstance(value, np.ndarray):
+            if value is x_t.data:
+                return (_SLOT, 0)
+            if value is y_t.data:
+                return (_SLOT, 1)
+            if value.shape in data_shapes:
+                raise ValueError(
+                    f"compile_step: {fn.name} gets an array shaped like the step's input {value.shape} that "
+                    "is not the input itself (was it converted, e.g. float64 → float32?); pass x and y in "
+                    "the dtypes the model uses"
+                )
+        return (_CONST, value)
+
+    # --- replay -------------------------------------------------------------------------------------------
+    def _replay(self, plan: _Plan, xa: np.ndarray, ya: np.ndarray) -> Tensor:
+        vals: list[Any] = [None] * plan.n_slots
+        vals[0], vals[1] = xa, ya
+        ndarray = np.ndarray
+        for forward, sources, kwargs, out_slot in plan.forward:
+            args = [
+                vals[ref] if kind == _SLOT else (ref.data if kind == _TENSOR else ref)
+                for kind, ref in sources
+            ]
+            out = forward(*args, **kwargs) if kwargs else forward(*args)
+            vals[out_slot] = out if type(out) is ndarray else np.asarray(out)
+        grads: list[Any] = [None] * plan.n_slots
+        grads[plan.loss_slot] = plan.seed
+        leaf_grads: dict[Tensor, Any] = {}
+        for fn, out_slot, targets in plan.backward:
+            grad = grads[out_slot]
+            if grad is None:
+                continue
+            input_grads = fn.backward(grad)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            for i, kind, ref, shape in targets:
+                g = input_grads[i]
+                if g is None:
+                    continue
+                if g.shape != shape:
+                    g = _fit_shape(g, shape, fn)
+                if kind == _SLOT:
+                    previous = grads[ref]
+                    grads[ref] = g if previous is None else previous + g
+                else:
+                    previous = leaf_grads.get(ref)
+                    leaf_grads[ref] = g if previous is None else previous + g
+        self.optimizer.zero_grad()
+        owned = {id(plan.seed)}
+        for leaf, g in leaf_grads.items():
+            if (
+                leaf.grad is None
+                and type(g) is ndarray
+                and g.base is None
+                and g.dtype is leaf.data.dtype
+                and id(g) not in owned
+                and g.flags.writeable
+            ):  # a fresh array becomes the leaf's .grad as it is (the engine's rule)
+                owned.add(id(g))
+                leaf.grad = g
+            else:
+                _accumulate(leaf, g, owned)
+        self.optimizer.step()
+        return Tensor._wrap(vals[plan.loss_slot], False)
+
+
+def compile_step(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Optimizer) -> CompiledStep:
+    """A training step ``step(x, y) → loss`` that is recorded on its first call and replayed after.
+
+    Equivalent to ``optimizer.zero_grad(); loss = loss_fn(model(x), y); loss.backward(); optimizer.step()``
+    and as fast as the ops' own NumPy calls allow; see the module docstring for what it assumes.
+    """
+    return CompiledStep(model, loss_fn, optimizer)

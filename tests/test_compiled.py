@@ -1,0 +1,182 @@
+"""numnet.compiled: a recorded-and-replayed training step gives exactly what the eager step gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import numnet
+from numnet import data, nn, optim
+from numnet.compiled import compile_step
+
+
+def _fit_net():
+    numnet.manual_seed(2)
+    return nn.Sequential(nn.Linear(1, 16), nn.Sigmoid(), nn.Linear(16, 1))
+
+
+def _classifier(dropout: float = 0.0):
+    numnet.manual_seed(3)
+    layers = [nn.Linear(6, 8), nn.ReLU()] + ([nn.Dropout(dropout)] if dropout else []) + [nn.Linear(8, 3)]
+    return nn.Sequential(*layers)
+
+
+def _curve(n=40):
+    x, y = data.make_curve(n, seed=4)
+    return x.astype(np.float32), y.astype(np.float32)
+
+
+def _labels(n=50):
+    rng = np.random.default_rng(5)
+    return rng.standard_normal((n, 6)).astype(np.float32), rng.integers(0, 3, n)
+
+
+def _eager_and_compiled(build, make_opt, loss_fn, batches, seed=11):
+    """Train two identical models on the same batches, eagerly and compiled; return both, and the losses."""
+    m_eager, m_comp = build(), build()
+    o_eager, o_comp = make_opt(m_eager), make_opt(m_comp)
+    step = compile_step(m_comp, loss_fn, o_comp)
+    numnet.manual_seed(seed)
+    eager = []
+    for xb, yb in batches():
+        o_eager.zero_grad()
+        loss = loss_fn(m_eager(xb), yb)
+        loss.backward()
+        o_eager.step()
+        eager.append(loss.item())
+    numnet.manual_seed(seed)
+    compiled = [step(xb, yb).item() for xb, yb in batches()]
+    return (m_eager, o_eager), (m_comp, o_comp), eager, compiled, step
+
+
+def _assert_same_models(a, b):
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert x.dtype == y.dtype == np.float32, name
+        np.testing.assert_array_equal(x, y, err_msg=name)
+
+
+def test_fit_net_single_samples_sgd_is_bit_identical():
+    x, y = _curve()
+    mse = nn.MSELoss(reduction="sum")
+    loader = data.DataLoader(data.TensorDataset(x, y), batch_size=1)
+
+    def batches():
+        for _ in range(3):
+            yield from loader
+
+    (me, _), (mc, _), eager, compiled, step = _eager_and_compiled(
+        _fit_net, lambda m: optim.SGD(m.parameters(), lr=0.1), lambda z, t: 0.5 * mse(z, t), batches
+    )
+    assert eager == compiled
+    _assert_same_models(me, mc)
+    assert step.traces == 1  # recorded once, replayed 119 times
+    for pe, pc in zip(me.parameters(), mc.parameters(), strict=True):
+        np.testing.assert_array_equal(pe.grad, pc.grad)  # the last step's gradients are there too
+        assert pc.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("opt_name", ["sgd", "momentum", "adam", "rmsprop"])
+def test_classifier_with_cross_entropy_and_a_smaller_last_batch(opt_name):
+    x, y = _labels(50)
+    loader = data.DataLoader(data.TensorDataset(x, y), batch_size=16, shuffle=True, seed=0)
+
+    def batches():
+        for epoch in range(3):
+            loader.set_epoch(epoch)
+            yield from loader
+
+    (me, _), (mc, _), eager, compiled, step = _eager_and_compiled(
+        _classifier,
+        lambda m: optim.create_optimizer(opt_name, m.parameters(), lr=0.05),
+        nn.CrossEntropyLoss(),
+        batches,
+    )
+    assert eager == compiled
+    _assert_same_models(me, mc)
+    assert step.traces == 2  # batches of 16, then the last one of 2: each shape recorded once
+
+
+def test_dropout_draws_the_same_masks_as_eager():
+    x, y = _labels(32)
+    loader = data.DataLoader(data.TensorDataset(x, y), batch_size=8)
+
+    def batches():
+        for _ in range(4):
+            yield from loader
+
+    (me, _), (mc, _), eager, compiled, _ = _eager_and_compiled(
+        lambda: _classifier(dropout=0.5),
+        lambda m: optim.SGD(m.parameters(), lr=0.1),
+        nn.CrossEntropyLoss(),
+        batches,
+    )
+    assert eager == compiled
+    _assert_same_models(me, mc)
+
+
+def test_a_learning_rate_changed_between_steps_is_used():
+    x, y = _curve(8)
+    mse = nn.MSELoss()
+    model = _fit_net()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    step = compile_step(model, mse, opt)
+    step(x, y)
+    opt.param_groups[0]["lr"] = 0.0  # a scheduler's change: the replayed step must see it
+    before = [p.data.copy() for p in model.parameters()]
+    step(x, y)
+    for p, b in zip(model.parameters(), before, strict=True):
+        np.testing.assert_array_equal(p.data, b)
+
+
+def test_switching_to_eval_mode_records_the_step_again():
+    x, y = _labels(8)
+    model = _classifier(dropout=0.5)
+    step = compile_step(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1))
+    step(x, y)
+    step(x, y)
+    model.eval()
+    step(x, y)
+    assert step.traces == 2
+
+
+def test_the_returned_loss_has_no_graph():
+    x, y = _curve(8)
+    model = _fit_net()
+    step = compile_step(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
+    for _ in range(2):
+        loss = step(x, y)
+        assert loss.grad_fn is None and not loss.requires_grad and loss.dtype == np.float32
+
+
+def test_refuses_a_model_with_buffers():
+    numnet.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
+    with pytest.raises(ValueError, match=r"holds buffers .*running_mean.*train it eagerly"):
+        compile_step(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
+
+
+def test_refuses_a_target_that_the_step_converts():
+    x, y = _curve(8)
+    model = _fit_net()
+    step = compile_step(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
+    with pytest.raises(ValueError, match=r"not the input itself .*dtypes the model uses"):
+        step(x, y.astype(np.float64))  # mse_loss casts it to float32: a new array each step
+
+
+def test_bad_arguments_are_type_errors():
+    model = _fit_net()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match=r"model must be an nn\.Module"):
+        compile_step(lambda x: x, nn.MSELoss(), opt)
+    with pytest.raises(TypeError, match=r"optimizer must be an optim\.Optimizer"):
+        compile_step(model, nn.MSELoss(), "sgd")
+    with pytest.raises(TypeError, match="loss_fn must be callable"):
+        compile_step(model, 3, opt)
+
+
+def test_no_grad_is_refused():
+    x, y = _curve(4)
+    model = _fit_net()
+    step = compile_step(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
+    with numnet.no_grad(), pytest.raises(RuntimeError, match="needs gradients"):
+        step(x, y)
