@@ -241,11 +241,15 @@ def _plain_json(value: Any, where: str, depth: int = 0) -> None:
     )
 
 
-def check_model_metadata(metadata: Any, datasets: Collection[str], where: str = "model metadata") -> dict:
+def check_model_metadata(
+    metadata: Any, datasets: Collection[str] | None, where: str = "model metadata"
+) -> dict:
     """Check the metadata fields the CLI uses; returns ``metadata`` (a dict; ``{}`` for None).
 
     ``in_features`` an integer ≥ 1; ``samples`` (top level or in ``settings``) None or an integer ≥ 1;
-    ``dataset`` None or one of ``datasets`` (the built-in names: never a path); ``settings`` a dict of plain
+    ``dataset`` None or one of ``datasets`` (the built-in names: never a path), or with ``datasets=None`` any
+    short name (the CLI then reads only a built-in one on the file's word; a path it names is never opened
+    unless the user passes it again with ``--dataset``); ``settings`` a dict of plain
     JSON with ``seed`` an integer ≥ 0 and ``target`` None or a string when present. Raises
     ``ModelFileError`` naming the field.
     """
@@ -256,7 +260,10 @@ def check_model_metadata(metadata: Any, datasets: Collection[str], where: str = 
     if "in_features" in metadata:
         _count(metadata["in_features"], f"{where}: in_features", 1)
     dataset = metadata.get("dataset")
-    if dataset is not None and (
+    if datasets is None:
+        if dataset is not None and not (isinstance(dataset, str) and 0 < len(dataset) <= 4096):
+            raise ModelFileError(f"{where}: dataset must be a name (a short string), got {dataset!r:.80}")
+    elif dataset is not None and (
         not isinstance(dataset, str) or not _NAME.fullmatch(dataset) or dataset.lower() not in datasets
     ):
         raise ModelFileError(

@@ -165,10 +165,10 @@ def test_numpys_advice_to_unpickle_never_reaches_the_user(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("metadata", "message"),
     [
-        ({"in_features": "4"}, "in_features must be a whole number"),
-        ({"in_features": 10**12}, "in_features must be a whole number"),
-        ({"in_features": 4, "settings": [1]}, "settings must be a table"),
-        ({"in_features": 4, "dataset": "xor", "settings": {"seed": "0"}}, "seed must be a whole number"),
+        ({"in_features": "4"}, "in_features must be an integer in [1, "),
+        ({"in_features": 10**12}, "in_features must be an integer in [1, "),
+        ({"in_features": 4, "settings": [1]}, "settings must be a dict, got list"),
+        ({"in_features": 4, "dataset": "xor", "settings": {"seed": "0"}}, "settings.seed must be an integer"),
         ({"in_features": 4, "loss": "pickle"}, "loss must be one of"),
     ],
 )

@@ -14,6 +14,7 @@ import numnet
 from numnet import data
 from numnet.cli.errors import CLIError, one_line
 from numnet.files import atomic_write
+from numnet.io import ModelFileError, check_model_metadata
 from numnet.recipe import LOSSES, NAMED, TASKS, load_dataset, make_loss, metrics_for, targets_for
 from numnet.summary import summary_table
 from numnet.train import evaluate
@@ -55,32 +56,27 @@ def load_model(path: str) -> tuple[Any, dict[str, Any]]:
 
 
 def checked_metadata(meta: dict[str, Any], file: Path) -> dict[str, Any]:
-    """``meta`` with the fields the CLI uses checked: a file with a wrong one is refused in one line."""
+    """``meta`` with the fields the CLI uses checked: a file with a wrong one is refused in one line.
 
-    def bad(field: str, wants: str) -> CLIError:
-        return CLIError(f"{file}: its metadata's {field} must be {wants}, got {meta.get(field)!r}")
-
-    def whole(value: Any, low: int, high: int) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-
-    for field in ("in_features", "num_outputs"):
-        if field in meta and not whole(meta[field], 1, MAX_WIDTH):
-            raise bad(field, f"a whole number from 1 to {MAX_WIDTH:,}")
+    ``numnet.io.check_model_metadata`` checks the fields every reader of model files shares (in_features,
+    dataset, settings); the CLI adds its own (num_outputs, loss, task).
+    """
+    try:
+        check_model_metadata(meta, None, where=f"{file}: its metadata")
+    except ModelFileError as exc:
+        raise CLIError(str(exc)) from None
     for field, choices in (("loss", LOSSES), ("task", ("classification", "regression"))):
         if field in meta and meta[field] not in choices:
-            raise bad(field, "one of " + ", ".join(choices))
-    if "dataset" in meta and not (isinstance(meta["dataset"], str) and meta["dataset"]):
-        raise bad("dataset", "a dataset name")
-    settings = meta.get("settings", {})
-    if not isinstance(settings, dict):
-        raise bad("settings", "a table of settings")
-    for field, low in (("seed", 0), ("samples", 1)):
-        value = settings.get(field)
-        if value is not None and not whole(value, low, 2**63 - 1):
-            raise CLIError(f"{file}: its settings' {field} must be a whole number ≥ {low}, got {value!r}")
-    for field in ("target", "task"):
-        if settings.get(field) is not None and not isinstance(settings[field], str):
-            raise CLIError(f"{file}: its settings' {field} must be text, got {settings[field]!r}")
+            raise CLIError(
+                f"{file}: its metadata's {field} must be one of {', '.join(choices)}, got {meta[field]!r}"
+            )
+    value = meta.get("num_outputs")
+    whole = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_WIDTH
+    if "num_outputs" in meta and not whole:
+        raise CLIError(
+            f"{file}: its metadata's num_outputs must be a whole number from 1 to {MAX_WIDTH:,}, "
+            f"got {value!r}"
+        )
     return meta
 
 
