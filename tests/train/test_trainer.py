@@ -290,3 +290,22 @@ def test_an_iterable_of_batches_without_a_length_trains(moons):
     opt = optim.SGD(model.parameters(), lr=0.1)
     history = fit(model, nn.CrossEntropyLoss(), opt, Batches(), 2, progress=True)
     assert len(history) == 2 and len(history.step_loss) == 12
+
+
+def test_r2_leaves_out_training_batches_of_one_sample():
+    # batch_size=3 over 7 samples ends with a batch of one, where R² is undefined: that batch is left out
+    # of the epoch's R² (not a crash), and the R² is the sample-weighted mean of the other batches' scores.
+    from numnet import metrics
+
+    numnet.manual_seed(0)
+    X = np.linspace(-1, 1, 7, dtype=np.float32)[:, None]
+    y = (2 * X + 0.5).astype(np.float32)
+    model = nn.Linear(1, 1)
+    loader = DataLoader(TensorDataset(X, y), batch_size=3)
+    history = fit(
+        model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.0), loader, epochs=1, metrics=["r2"]
+    )
+    with numnet.no_grad():
+        pred = model(numnet.tensor(X)).data
+    expected = (metrics.r2_score(y[:3], pred[:3]) * 3 + metrics.r2_score(y[3:6], pred[3:6]) * 3) / 6
+    assert history["r2"][-1] == pytest.approx(expected, rel=1e-6)

@@ -38,6 +38,11 @@ class TrainingDiverged(RuntimeError):
         return (type(self), (str(self), self.history))
 
 
+#: Metrics undefined on a single sample: a training batch of one (batch_size=1, or a last partial batch)
+#: is left out of their batch-weighted epoch mean instead of failing the run.
+_NEEDS_TWO_SAMPLES = (metrics_module.r2_score,)
+
+
 def resolve_metrics(metrics: Iterable[str | MetricFn] | None) -> dict[str, MetricFn]:
     """Metric names (``"accuracy"``, ``"mse"``, ``"mae"``, ``"r2"``) or callables ``f(y_true, y_pred)``."""
     resolved: dict[str, MetricFn] = {}
@@ -161,6 +166,7 @@ class Trainer:
             if getattr(c.on_batch_end, "__func__", None) is not Callback.on_batch_end
         ]
         metric_sums = dict.fromkeys(self.metrics, 0.0)
+        metric_seen = dict.fromkeys(self.metrics, 0)  # samples of the batches each metric was defined on
         total_loss, seen = 0.0, 0
         start = time.perf_counter()
         # any re-iterable of batches works; a bar without a length just counts
@@ -183,11 +189,14 @@ class Trainer:
                 self.step += 1
                 self.history.record_step(value, optimizer.param_groups[0]["lr"])
                 for name, fn in self.metrics.items():
+                    if n < 2 and fn in _NEEDS_TWO_SAMPLES:  # R² of one sample is undefined: skip the batch
+                        continue
                     metric_sums[name] += fn(_array(targets), output.data) * n
+                    metric_seen[name] += n
                 for callback in on_batch_end:
                     callback.on_batch_end(self, self.step, value)
                 if bar.bar is not None:  # the running metrics are worked out only when a bar shows them
-                    running = {name: total / seen for name, total in metric_sums.items()}
+                    running = {name: total / max(metric_seen[name], 1) for name, total in metric_sums.items()}
                     bar.update(value, seen / max(time.perf_counter() - start, 1e-9), running)
         finally:
             bar.close()
@@ -197,7 +206,12 @@ class Trainer:
                 "(empty dataset, or drop_last with too few samples)"
             )
         logs = {"loss": total_loss / seen}
-        logs.update({name: s / seen for name, s in metric_sums.items()})
+        logs.update(
+            {
+                name: s / metric_seen[name] if metric_seen[name] else math.nan
+                for name, s in metric_sums.items()
+            }
+        )
         if self.val_loader is not None:
             logs.update({f"val_{k}": v for k, v in self.evaluate(self.val_loader).items()})
         logs["lr"] = float(optimizer.param_groups[0]["lr"])
