@@ -1339,9 +1339,8 @@ def _format_tensor(t: Tensor) -> str:
             options.update(precision=4, floatmode="fixed", suppress_small=False)
             if big:
                 options["formatter"] = {"float_kind": lambda v: f"{v:.4e}"}
-    body = np.array2string(data, **options)
-    if data.dtype.kind == "f":
-        body = body.replace("nan", "nan").replace(". ", ". ")
+    options["max_line_width"] = 80
+    body = np.array2string(data, **options).replace(", ...,", ",  ...,")  # PyTorch's spacing
     extra = ""
     default = {backend.get_default_dtype(), np.dtype(np.int64), np.dtype(np.bool_)}
     if data.dtype not in default or (data.size == 0 and data.dtype != backend.get_default_dtype()):

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+import numnet
 from numnet import Tensor
 
-from ._oracle import check, distinct
+from ._oracle import assert_matches_torch, check, distinct
 
 FAMILY = "reduce"
 
@@ -130,3 +131,126 @@ def test_mean_and_max_of_empty_are_errors():
         Tensor(np.ones((0, 3))).mean(axis=0)
     with pytest.raises(ValueError, match=r"max over an empty dimension \(shape \(0,\)"):
         Tensor(np.ones(0)).max()
+
+
+# --- PyTorch's spelling and the reductions issue 12 adds ---------------------------------------------------
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dim", [None, 0, -1, (0, 2)], ids=str)
+@pytest.mark.parametrize("name", ["sum", "mean", "prod"])
+def test_dim_keepdim_spelling_and_function_forms(rng, name, dim, keepdim):
+    x = rng.uniform(0.5, 1.5, (2, 3, 4)) * np.where(rng.random((2, 3, 4)) < 0.5, -1, 1)
+
+    def ours(t):
+        return getattr(numnet, name)(t, dim=dim, keepdim=keepdim)
+
+    def theirs(t):
+        dims = tuple(range(t.ndim)) if dim is None else dim if isinstance(dim, tuple) else (dim,)
+        if name != "prod":
+            return getattr(torch, name)(t, dim=dims, keepdim=keepdim)
+        for d in sorted((d % t.ndim for d in dims), reverse=True):  # torch.prod takes one dim at a time
+            t = torch.prod(t, d, keepdim=keepdim)
+        return t
+
+    check(FAMILY, name, ours, theirs, x)
+
+
+def test_prod_gradient_with_zeros_matches_torch():
+    x = np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 4.0], [1.5, -2.0, 0.5]])
+    for dim in (0, 1):
+        assert_matches_torch(FAMILY, "prod", lambda t, d=dim: t.prod(d), lambda t, d=dim: t.prod(d), x)
+    assert_matches_torch(FAMILY, "prod", lambda t: t[0].prod(), lambda t: t[0].prod(), x)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"unbiased": False}, {"correction": 0}, {"correction": 2}], ids=str)
+@pytest.mark.parametrize("dim", [None, 1, (0, 2)], ids=str)
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_std_match_torch(rng, name, dim, kwargs):
+    x = rng.standard_normal((3, 4, 5))
+    check(
+        FAMILY, name, lambda t: getattr(t, name)(dim, **kwargs), lambda t: getattr(t, name)(dim, **kwargs), x
+    )
+    check(
+        FAMILY,
+        name,
+        lambda t: getattr(numnet, name)(t, dim, keepdim=True, **kwargs),
+        lambda t: getattr(torch, name)(t, dim, keepdim=True, **kwargs),
+        x,
+    )
+
+
+@pytest.mark.parametrize("dim", [0, -1, (0, 1)], ids=str)
+def test_logsumexp_matches_torch_including_large_values(rng, dim):
+    x = rng.standard_normal((3, 4)) * 50
+    check(FAMILY, "logsumexp", lambda t: numnet.logsumexp(t, dim), lambda t: torch.logsumexp(t, dim), x)
+    check(FAMILY, "logsumexp", lambda t: t.logsumexp(dim, keepdim=True), lambda t: t.logsumexp(dim, True), x)
+
+
+@pytest.mark.parametrize("p", ["fro", 2, 1, 3, float("inf")], ids=str)
+@pytest.mark.parametrize("dim", [None, 1], ids=str)
+def test_norm_matches_torch(rng, p, dim):
+    x = distinct(rng, (3, 4))
+    check(FAMILY, "norm", lambda t: t.norm(p, dim), lambda t: t.norm(p, dim), x)
+
+
+def test_norm_of_zero_has_zero_gradient_as_torch():
+    assert_matches_torch(FAMILY, "norm", lambda t: t.norm(), lambda t: t.norm(), np.zeros(3))
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cumsum_matches_torch(rng, dim):
+    x = rng.standard_normal((3, 4))
+    check(FAMILY, "cumsum", lambda t: numnet.cumsum(t, dim), lambda t: torch.cumsum(t, dim), x)
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_dim_returns_values_and_indices_as_torch(rng, name, keepdim):
+    x = distinct(rng, (3, 4))
+    out = getattr(Tensor(x), name)(1, keepdim)
+    ref = getattr(torch.tensor(x), name)(1, keepdim)
+    values, indices = out  # unpacks like torch's named tuple
+    np.testing.assert_array_equal(values.data, ref.values.numpy())
+    np.testing.assert_array_equal(indices.data, ref.indices.numpy())
+    assert out.indices.dtype == np.int64
+    _, pred = getattr(numnet, name)(Tensor(x), dim=1, keepdim=keepdim)
+    np.testing.assert_array_equal(pred.data, ref.indices.numpy())
+    check(FAMILY, name, lambda t: getattr(t, name)(0).values, lambda t: getattr(t, name)(0).values, x)
+
+
+def test_argmax_all_any_with_dim_match_torch(rng):
+    x = distinct(rng, (3, 4))
+    xt = torch.tensor(x)
+    for dim in (None, 0, 1):
+        for keepdim in (False, True):
+            ours = numnet.argmax(Tensor(x), dim, keepdim)
+            np.testing.assert_array_equal(ours.data, torch.argmax(xt, dim, keepdim).numpy())
+            np.testing.assert_array_equal(
+                Tensor(x).argmin(dim, keepdim).data, xt.argmin(dim, keepdim).numpy()
+            )
+    b = x > 0
+    for dim in (0, 1):
+        np.testing.assert_array_equal(Tensor(b).all(dim).data, torch.tensor(b).all(dim).numpy())
+        np.testing.assert_array_equal(
+            numnet.any(Tensor(b), dim, True).data, torch.tensor(b).any(dim, True).numpy()
+        )
+    assert bool(Tensor(b).any()) == bool(torch.tensor(b).any())
+
+
+def test_max_over_a_nonempty_dim_of_an_empty_tensor_works_as_torch():
+    """Fuzzer: max/min raised whenever the tensor was empty, even reducing a dimension of length 3."""
+    x = np.zeros((0, 3))
+    for name in ("max", "min"):
+        ours = getattr(Tensor(x), name)(1)
+        ref = getattr(torch.tensor(x), name)(1)
+        assert ours.values.shape == tuple(ref.values.shape) == (0,)
+        assert getattr(Tensor(x), "a" + name)(1).shape == (0,)
+        with pytest.raises(ValueError, match=r"empty dimension"):
+            getattr(Tensor(x), name)(0)
+
+
+def test_axis_and_keepdims_stay_aliases_of_dim_and_keepdim():
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(x.sum(axis=1, keepdims=True).data, x.sum(dim=1, keepdim=True).data)
+    np.testing.assert_array_equal(numnet.mean(x, axis=0).data, numnet.mean(x, dim=0).data)
+    with pytest.raises(TypeError, match=r"dim or axis"):
+        x.sum(dim=0, axis=0)

@@ -51,7 +51,7 @@ def step(input: Tensor) -> Tensor:
 
 
 def _check_dim(name: str, input: Any, dim: int) -> None:
-    ndim = np.ndim(input.data if isinstance(input, Tensor) else input)
+    ndim = max(np.ndim(input.data if isinstance(input, Tensor) else input), 1)  # a 0-d input has dim 0/−1
     if not -ndim <= dim < ndim:
         raise ValueError(f"{name}: dim={dim} is out of range for an input of shape {np.shape(input)}")
 

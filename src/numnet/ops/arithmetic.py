@@ -50,7 +50,7 @@ class Div(Function):
     def forward(self, a, b):
         a, b = promote(a, b)
         if np.result_type(a, b).kind not in "fc":  # integer / integer is true division, in the default float
-            a = np.asarray(a, dtype=get_default_dtype())
+            a, b = np.asarray(a, dtype=get_default_dtype()), np.asarray(b, dtype=get_default_dtype())
         self.a, self.b = a, b
         return np.divide(a, b)
 
