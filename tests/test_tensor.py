@@ -911,3 +911,23 @@ def test_numnet_reaches_train_and_models_without_a_cycle():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["fit", "numnet.models"]
+
+
+def test_softmax_along_a_zero_length_axis_and_of_0d_inputs_as_torch():
+    """Fuzzer: softmax/log_softmax along a zero-length axis raised; F.softmax rejected 0-d inputs."""
+    import torch.nn.functional as torch_f
+
+    from numnet.nn import functional as F
+
+    for fn, torch_fn in ((F.softmax, torch_f.softmax), (F.log_softmax, torch_f.log_softmax)):
+        x = Tensor(np.zeros((3, 0)), requires_grad=True)
+        out = fn(x, 1)
+        assert out.shape == tuple(torch_fn(torch.zeros(3, 0), 1).shape) == (3, 0)
+        out.sum().backward()
+        assert x.grad.shape == (3, 0)
+        for dim in (0, -1):
+            ours, theirs = (
+                fn(Tensor(np.float64(0.7)), dim),
+                torch_fn(torch.tensor(0.7, dtype=torch.float64), dim),
+            )
+            assert ours.shape == () and ours.item() == pytest.approx(theirs.item())
