@@ -305,6 +305,15 @@ def promote(a: Any, b: Any) -> tuple[Any, Any]:
     da, db = getattr(a, "dtype", None), getattr(b, "dtype", None)
     if da is not None and da is db:
         return a, b
+    # an array with a Python number NumPy already treats as weak within the array's category (x * 0.5)
+    if db is None and da is not None:
+        tb = type(b)
+        if (tb is float and da.kind in "fc") or (tb is int and da.kind in "iufc"):
+            return a, b
+    elif da is None and db is not None:
+        ta = type(a)
+        if (ta is float and db.kind in "fc") or (ta is int and db.kind in "iufc"):
+            return a, b
     target = result_type(a, b)
     if da is not None and da != target:
         a = np.asarray(a).astype(target)
