@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
+import torch
 
 import numnet
 from numnet import Function, Tensor, ops
@@ -237,10 +238,11 @@ def test_retained_grad_and_leaf_grad_do_not_alias():
     np.testing.assert_array_equal(h.grad, [1.0, 1.0])
 
 
-def test_0d_gradient_is_an_ndarray():
+def test_0d_gradient_is_a_tensor_over_a_writable_array():
     x = leaf(2.0)
     x.exp().backward()
-    assert type(x.grad) is np.ndarray and x.grad.shape == () and x.grad.flags.writeable
+    assert type(x.grad) is Tensor and not x.grad.requires_grad and x.grad.grad_fn is None
+    assert type(x.grad.data) is np.ndarray and x.grad.shape == () and x.grad.data.flags.writeable
     assert x.grad == pytest.approx(np.exp(2.0))
 
 
@@ -356,7 +358,7 @@ def test_function_with_a_single_gradient_and_constant_inputs():
 
     x = leaf([1.0, 2.0])
     y = Cube.apply(x)
-    assert repr(y.grad_fn) == "<Cube>"
+    assert repr(y.grad_fn) == "<CubeBackward0>"
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, [3.0, 12.0])
     assert numnet.gradcheck(Cube.apply, [leaf([0.5, -1.5])])
@@ -496,6 +498,7 @@ def test_float32_gradients_stay_float32_inside_the_graph(name):
     x = Tensor(np.array([[1.0, 2.0, 3.0], [1.5, 2.5, 0.5]], dtype=np.float32), requires_grad=True)
     Probe.seen = []
     out = FLOAT32_GRAPHS[name](Probe.apply(x))
+    out = out.values if isinstance(out, tuple) else out
     assert out.dtype == np.float32
     out.sum().backward()
     assert Probe.seen == [np.float32]
@@ -555,9 +558,9 @@ def test_item_numpy_tolist_repr():
         x.item()
     assert x.numpy() is x.data
     assert x.tolist() == [[1.0, 2.0]]
-    assert repr(x) == "tensor([[1., 2.]], dtype=float64, requires_grad=True)"
-    assert repr(x * 2) == "tensor([[2., 4.]], dtype=float64, grad_fn=<Mul>)"
-    assert repr(Tensor([1.5, 2.0])) == "tensor([1.5, 2. ])"
+    assert repr(x) == "tensor([[1., 2.]], dtype=numnet.float64, requires_grad=True)"
+    assert repr(x * 2) == "tensor([[2., 4.]], dtype=numnet.float64, grad_fn=<MulBackward0>)"
+    assert repr(Tensor([1.5, 2.0])) == "tensor([1.5000, 2.0000])"
     assert repr(Tensor(np.arange(3))) == "tensor([0, 1, 2])"
     assert np.asarray(x).shape == (1, 2) and np.asarray(x, dtype=np.float32).dtype == np.float32
 
@@ -589,3 +592,342 @@ def test_copies_and_pickles_carry_values_not_the_graph():
 def test_tensors_are_hashable_by_identity():
     a, b = Tensor([1.0]), Tensor([1.0])
     assert len({a, b}) == 2
+
+
+# --- issue 12: in-place operations --------------------------------------------------------------------------
+def test_inplace_operators_update_the_same_tensor_under_no_grad():
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (w * w).sum().backward()
+    alias, data = w, w.data
+    with numnet.no_grad():
+        w -= 0.1 * w.grad
+        w += 1.0
+        w *= 2.0
+        w /= 4.0
+    assert w is alias and w.data is data and w.requires_grad and w.is_leaf
+    expected = ((np.array([1.0, 2.0]) - 0.1 * np.array([2.0, 4.0]) + 1) * 2) / 4
+    np.testing.assert_allclose(w.data, expected)
+
+
+def test_inplace_methods_match_torch():
+    x, xt = Tensor(np.arange(6.0).reshape(2, 3)), torch.arange(6.0, dtype=torch.float64).reshape(2, 3)
+    for name, args in [
+        ("add_", (1.5,)),
+        ("sub_", (np.ones(3),)),
+        ("mul_", (3.0,)),
+        ("div_", (2.0,)),
+        ("clamp_", (1.0, 5.0)),
+        ("pow_", (2,)),
+    ]:
+        out = getattr(x, name)(*args)
+        getattr(xt, name)(*(torch.tensor(a) if isinstance(a, np.ndarray) else a for a in args))
+        assert out is x
+        np.testing.assert_allclose(x.data, xt.numpy())
+    x.add_(Tensor(np.ones(3)), alpha=2)
+    xt.add_(torch.ones(3, dtype=torch.float64), alpha=2)
+    np.testing.assert_allclose(x.data, xt.numpy())
+    x.copy_(Tensor(np.array([7, 8, 9])))
+    np.testing.assert_array_equal(x.data, [[7, 8, 9], [7, 8, 9]])
+    assert x.fill_(2.5) is x and (x.data == 2.5).all()
+    assert x.zero_() is x and (x.data == 0).all()
+    numnet.manual_seed(0)
+    x.normal_(3.0, 0.1)
+    assert abs(x.data.mean() - 3.0) < 0.5 and x.dtype == np.float64
+    x.uniform_(-1, 1)
+    assert (x.data >= -1).all() and (x.data < 1).all()
+
+
+def test_inplace_on_a_leaf_that_requires_grad_raises_as_torch():
+    w = Tensor(np.ones(3), requires_grad=True)
+    wt = torch.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError) as torch_error:
+        wt += 1
+    for action in (lambda: w.__iadd__(1), lambda: w.zero_(), lambda: w.mul_(2), lambda: w.normal_()):
+        with pytest.raises(RuntimeError) as ours:
+            action()
+        assert str(ours.value) == str(torch_error.value)
+
+
+def test_inplace_on_a_recorded_non_leaf_raises_clearly():
+    w = Tensor(np.ones(3), requires_grad=True)
+    y = w * 2
+    with pytest.raises(RuntimeError, match=r"output of a recorded operation.*out of place"):
+        y += 1
+
+
+def test_a_constant_updated_in_place_from_a_graph_joins_the_graph_as_torch():
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    wt = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    h, ht = numnet.zeros(2, dtype=numnet.float64), torch.zeros(2, dtype=torch.float64)
+    h += w * 3
+    ht += wt * 3
+    assert h.requires_grad and not h.is_leaf
+    h = h * w  # a second in-place step would be refused (h is now a recorded output): out of place
+    ht = ht * wt
+    h.sum().backward()
+    ht.sum().backward()
+    np.testing.assert_allclose(h.data, ht.detach().numpy())
+    np.testing.assert_allclose(w.grad.data, wt.grad.numpy())
+
+
+def test_inplace_with_an_incompatible_result_raises():
+    x = Tensor(np.array([1, 2]))
+    with pytest.raises(RuntimeError, match=r"cannot write the result"):
+        x /= 2
+    with pytest.raises(RuntimeError, match=r"cannot write the result"):
+        Tensor(np.ones(2)).add_(np.ones((3, 2)))
+
+
+def test_setitem_writes_in_place():
+    x = Tensor(np.zeros(4))
+    x[1:3] = 5.0
+    x[Tensor(np.array([True, False, False, True]))] = Tensor(np.array(-1.0))
+    np.testing.assert_array_equal(x.data, [-1, 5, 5, -1])
+
+
+def test_ndarray_data_updates_from_tensors_work_in_place():
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (w * w).sum().backward()
+    data = w.data
+    w.data -= 0.5 * w.grad  # `.data`-style update with a Tensor on the right
+    assert w.data is data
+    np.testing.assert_allclose(w.data, [0.0, 0.0])
+
+
+# --- issue 12: .grad is a Tensor ----------------------------------------------------------------------------
+def test_grad_is_a_tensor_that_zero_and_print_like_torch():
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    wt = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    (w * w).sum().backward()
+    (wt * wt).sum().backward()
+    assert isinstance(w.grad, Tensor) and not w.grad.requires_grad
+    assert repr(w.grad).replace("numnet", "torch") == repr(wt.grad)
+    grad = w.grad
+    (w * w).sum().backward()  # accumulates into the same .grad tensor
+    assert w.grad is grad
+    np.testing.assert_array_equal(w.grad.data, [4.0, 8.0])
+    w.grad.zero_()
+    np.testing.assert_array_equal(w.grad.data, [0.0, 0.0])
+    (w * 3).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])
+
+
+def test_optimizer_trains_through_tensor_grads_and_zero_grad_keeps_tensors():
+    w = numnet.nn.Parameter(np.array([1.0, -2.0]))
+    opt = numnet.optim.SGD([w], lr=0.25)
+    (w * w).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(w.data, [0.5, -1.0])
+    opt.zero_grad(set_to_none=False)
+    assert isinstance(w.grad, Tensor) and (w.grad.data == 0).all()
+
+
+# --- issue 12: factories, dtypes, devices -------------------------------------------------------------------
+def test_factories_match_torch():
+    cases = [
+        (numnet.linspace(-1, 2, 7), torch.linspace(-1, 2, 7)),
+        (numnet.logspace(0, 2, 5), torch.logspace(0, 2, 5)),
+        (numnet.logspace(0, 3, 4, base=2.0), torch.logspace(0, 3, 4, base=2.0)),
+        (numnet.full((2, 3), 1.5), torch.full((2, 3), 1.5)),
+        (numnet.full((2,), 7), torch.full((2,), 7)),
+        (numnet.eye(3), torch.eye(3)),
+        (numnet.eye(2, 4, dtype=numnet.float64), torch.eye(2, 4, dtype=torch.float64)),
+        (
+            numnet.zeros_like(numnet.ones(2, 3, dtype=numnet.int32)),
+            torch.zeros_like(torch.ones(2, 3, dtype=torch.int32)),
+        ),
+        (numnet.ones_like(numnet.zeros(2)), torch.ones_like(torch.zeros(2))),
+        (numnet.full_like(numnet.zeros(2), 3.0), torch.full_like(torch.zeros(2), 3.0)),
+        (numnet.arange(5), torch.arange(5)),
+        (numnet.arange(0, 1, 0.25), torch.arange(0, 1, 0.25)),
+        (numnet.zeros(2, 3, dtype=numnet.long), torch.zeros(2, 3, dtype=torch.long)),
+    ]
+    for ours, theirs in cases:
+        assert ours.shape == tuple(theirs.shape) and str(ours.dtype) == str(theirs.dtype).removeprefix(
+            "torch."
+        )
+        np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)
+    assert numnet.empty(2, 3).shape == (2, 3) and numnet.empty(2, 3).dtype == np.float32
+    for like in (numnet.rand_like, numnet.randn_like):
+        out = like(numnet.zeros(4, 5, dtype=numnet.float64))
+        assert out.shape == (4, 5) and out.dtype == np.float64
+
+
+def test_dtype_names_are_torchs():
+    pairs = {
+        "float32": "float32",
+        "float": "float32",
+        "float64": "float64",
+        "double": "float64",
+        "int64": "int64",
+        "long": "int64",
+        "int32": "int32",
+        "int": "int32",
+        "bool": "bool",
+        "float16": "float16",
+        "half": "float16",
+    }
+    for name, numpy_name in pairs.items():
+        assert getattr(numnet, name) == np.dtype(numpy_name)
+        assert str(getattr(torch, name)) == f"torch.{numpy_name}"
+        assert numnet.zeros(2, dtype=getattr(numnet, name)).dtype == np.dtype(numpy_name)
+        assert numnet.tensor([1, 0], dtype=getattr(numnet, name)).dtype == np.dtype(numpy_name)
+    assert numnet.ones(2, dtype=np.float64).dtype == numnet.float64  # NumPy dtypes still work
+
+
+def test_devices_are_cpu_no_ops():
+    assert not numnet.cuda.is_available() and numnet.cuda.device_count() == 0
+    cpu = numnet.device("cpu")
+    x = numnet.zeros(2, 3, device=cpu)
+    assert (
+        x.device == cpu
+        and x.device == "cpu"
+        and str(x.device) == "cpu"
+        and repr(cpu) == repr(torch.device("cpu"))
+    )
+    assert x.to("cpu") is x and x.cpu() is x and x.to(cpu) is x
+    assert x.to(cpu, numnet.float64).dtype == np.float64 and x.to(dtype=numnet.int64).dtype == np.int64
+    for bad in ("cuda", "cuda:0", "mps"):
+        with pytest.raises(ValueError, match=r"CPU only"):
+            numnet.device(bad)
+        with pytest.raises(ValueError, match=r"CPU only"):
+            numnet.ones(2, device=bad)
+        with pytest.raises(ValueError, match=r"CPU only"):
+            x.to(bad)
+    with pytest.raises(ValueError, match=r"CPU only"):
+        x.cuda()
+
+
+# --- issue 12: conversions ----------------------------------------------------------------------------------
+def test_python_conversions_as_torch():
+    t = Tensor(np.array([2.75]))
+    assert float(t) == 2.75 and int(t) == 2 and bool(t) is True
+    i = Tensor(np.array(3))
+    assert [10, 20, 30, 40][i] == 40 and range(10)[i] == 3
+    with pytest.raises(TypeError, match=r"only integer tensors"):
+        [1, 2][Tensor(np.array(1.0))]
+    with pytest.raises(ValueError, match=r"one-element"):
+        float(Tensor(np.ones(2)))
+
+
+def test_type_conversions_as_torch():
+    x = Tensor(np.array([1.7, -2.2, 0.0]), requires_grad=True)
+    xt = torch.tensor([1.7, -2.2, 0.0], dtype=torch.float64, requires_grad=True)
+    for name in ("long", "int", "bool", "float", "double", "half"):
+        ours, theirs = getattr(x, name)(), getattr(xt, name)()
+        assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
+        assert ours.requires_grad == theirs.requires_grad
+    assert x.type() == "numnet.DoubleTensor" and xt.type() == "torch.DoubleTensor"
+    assert x.type(numnet.float32).dtype == np.float32 and x.type("torch.LongTensor").dtype == np.int64
+    c = x.clone()
+    assert c.data is not x.data and c.requires_grad and c.grad_fn is not None
+    (c * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
+
+
+# --- issue 12: printing -------------------------------------------------------------------------------------
+def test_repr_matches_torch():
+    cases = [
+        [1.5, 2.0, -3.25],
+        [[1.0, 2.0], [3.0, 4.0]],
+        0.5,
+        [1, 2, 3],
+        [True, False],
+        [[0.12345, 100.5]],
+    ]
+    for data in cases:
+        ours, theirs = numnet.tensor(data), torch.tensor(data)
+        assert repr(ours) == repr(theirs).replace("torch", "numnet"), data
+    assert repr(numnet.tensor([1.0, 2.0], dtype=numnet.float64)) == "tensor([1., 2.], dtype=numnet.float64)"
+    big, big_t = numnet.linspace(0, 1, 2001), torch.linspace(0, 1, 2001)
+    assert "..." in repr(big) and repr(big) == repr(big_t)
+    assert repr(numnet.zeros(10, 200)) == repr(torch.zeros(10, 200))
+    w = numnet.tensor([1.0, 2.0], requires_grad=True)
+    wt = torch.tensor([1.0, 2.0], requires_grad=True)
+    for op in (lambda a: a + 1, lambda a: a * 2, lambda a: a.sum(), lambda a: a.mean(), lambda a: a.exp()):
+        assert repr(op(w)) == repr(op(wt)), repr(op(wt))
+    assert repr(w) == repr(wt)
+
+
+# --- issue 12: numnet.autograd ------------------------------------------------------------------------------
+class _TorchStyleCube:
+    """x³ with backward 3x²·g, written once, run as numnet.autograd.Function and torch.autograd.Function."""
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(x)
+        ctx.scale = scale
+        return x**3 * scale
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        assert ctx.needs_input_grad == (True, False)
+        return grad_output * 3 * x**2 * ctx.scale, None
+
+
+def test_custom_autograd_function_matches_torch():
+    Ours = type("Cube", (numnet.autograd.Function,), dict(vars(_TorchStyleCube)))
+    Theirs = type("Cube", (torch.autograd.Function,), dict(vars(_TorchStyleCube)))
+    x = Tensor(np.array([0.5, -1.5, 2.0]), requires_grad=True)
+    xt = torch.tensor([0.5, -1.5, 2.0], dtype=torch.float64, requires_grad=True)
+    y, yt = Ours.apply(x, 2.0), Theirs.apply(xt, 2.0)
+    assert repr(y.grad_fn) == "<CubeBackward>"
+    (y * y).sum().backward()
+    (yt * yt).sum().backward()
+    np.testing.assert_allclose(y.data, yt.detach().numpy())
+    np.testing.assert_allclose(x.grad.data, xt.grad.numpy())
+    assert numnet.gradcheck(lambda t: Ours.apply(t, 2.0), [Tensor(np.array([0.3, -0.7]), requires_grad=True)])
+
+
+def test_autograd_grad_matches_torch_and_leaves_grad_alone():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    w = Tensor(np.array([3.0, -1.0]), requires_grad=True)
+    xt = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    wt = torch.tensor([3.0, -1.0], dtype=torch.float64, requires_grad=True)
+    h, ht = x * w, xt * wt
+    out, outt = (h.exp() * x).sum(), (ht.exp() * xt).sum()
+    gx, gh = numnet.autograd.grad(out, [x, h], retain_graph=True)
+    gxt, ght = torch.autograd.grad(outt, [xt, ht], retain_graph=True)
+    np.testing.assert_allclose(gx.data, gxt.numpy())
+    np.testing.assert_allclose(gh.data, ght.numpy())
+    assert x.grad is None and w.grad is None and h.grad is None
+    (g,) = numnet.autograd.grad(h, w, grad_outputs=Tensor(np.array([1.0, 2.0])))
+    np.testing.assert_allclose(g.data, [1.0, 4.0])
+    unused = Tensor(np.ones(1), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"not used"):
+        numnet.autograd.grad((x * 2).sum(), [unused])
+    assert numnet.autograd.grad((x * 2).sum(), [x, unused], allow_unused=True)[1] is None
+    with pytest.raises(NotImplementedError, match=r"create_graph"):
+        numnet.autograd.grad((x * 2).sum(), x, create_graph=True)
+
+
+def test_numnet_reaches_train_and_models_without_a_cycle():
+    import subprocess
+    import sys
+
+    code = "import numnet; print(numnet.train.fit.__name__, numnet.models.__name__)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["fit", "numnet.models"]
+
+
+def test_softmax_along_a_zero_length_axis_and_of_0d_inputs_as_torch():
+    """Fuzzer: softmax/log_softmax along a zero-length axis raised; F.softmax rejected 0-d inputs."""
+    import torch.nn.functional as torch_f
+
+    from numnet.nn import functional as F
+
+    for fn, torch_fn in ((F.softmax, torch_f.softmax), (F.log_softmax, torch_f.log_softmax)):
+        x = Tensor(np.zeros((3, 0)), requires_grad=True)
+        out = fn(x, 1)
+        assert out.shape == tuple(torch_fn(torch.zeros(3, 0), 1).shape) == (3, 0)
+        out.sum().backward()
+        assert x.grad.shape == (3, 0)
+        for dim in (0, -1):
+            ours, theirs = (
+                fn(Tensor(np.float64(0.7)), dim),
+                torch_fn(torch.tensor(0.7, dtype=torch.float64), dim),
+            )
+            assert ours.shape == () and ours.item() == pytest.approx(theirs.item())

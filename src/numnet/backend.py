@@ -1,6 +1,6 @@
-"""Layer 1: the array module, the dtype policy and the random generator.
+"""Layer 1: the dtype policy and the random generator.
 
-Everything in numnet computes with NumPy through this module, so the policy lives in one place:
+numnet computes with NumPy directly; this module holds the policy every part of it shares:
 
 * float32 is the training default (half the memory traffic of float64, which is what the CPU is bound
   by); float64 is selectable for gradient checks and exact comparisons.
@@ -13,8 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
-xp = np  # the array module; a single name so that a future backend swap touches one line
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _default_dtype: np.dtype = np.dtype(np.float32)
@@ -168,8 +166,3 @@ def set_num_threads(n: int) -> None:
 
 
 _thread_limiter = None
-
-
-def as_float_array(value: Any, dtype: Any = None) -> np.ndarray:
-    """``value`` as an array of ``dtype`` (default: the default dtype), without a copy if it already is."""
-    return np.asarray(value, dtype=_default_dtype if dtype is None else dtype)

@@ -213,7 +213,7 @@ class CompiledStep:
                 and g.flags.writeable
             ):  # a fresh array becomes the leaf's .grad as it is (the engine's rule)
                 owned.add(id(g))
-                leaf.grad = g
+                leaf.grad = Tensor._wrap(g, False)  # .grad is a Tensor, as PyTorch's
             else:
                 _accumulate(leaf, g, owned)
         self.optimizer.step()

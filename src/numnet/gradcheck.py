@@ -88,7 +88,7 @@ def gradcheck(
         if not out.requires_grad:
             raise GradcheckError("gradcheck: the output does not depend on any input that requires grad")
         out.backward(weights)
-        analytic_grads = {id(x): np.zeros_like(x.data) if x.grad is None else x.grad for x in tensors}
+        analytic_grads = {id(x): np.zeros_like(x.data) if x.grad is None else x.grad.data for x in tensors}
     finally:
         for x in tensors:
             x.grad = saved[id(x)]

@@ -224,7 +224,9 @@ def to_dot(
             kind, name = "param", name or "param"
         else:
             kind, name = "input", name or _role(op_name, position)
-        return add_node(id(t), name, t.data, t.grad, "root" if t is root else kind)
+        return add_node(
+            id(t), name, t.data, None if t.grad is None else t.grad.data, "root" if t is root else kind
+        )
 
     def constant_node(value: Any, op_name: str, position: int) -> str:
         if isinstance(value, np.ndarray):
@@ -263,7 +265,13 @@ def to_dot(
                 name = "loss" if op_name in LOSS_OPS or t.data.size == 1 else "output"
             keep_alive.append(t)
             title_text = f"{name} = {op_name}" if name else op_name
-            node_id = add_node(id(t), title_text, t.data, t.grad, "root" if t is root else "op")
+            node_id = add_node(
+                id(t),
+                title_text,
+                t.data,
+                None if t.grad is None else t.grad.data,
+                "root" if t is root else "op",
+            )
             edge_lines.extend(f"  {source} -> {node_id};" for source in sources)
 
     if legend:

@@ -141,7 +141,7 @@ def test_activations_of_0d_tensors():
         assert y.shape == () and y.item() == pytest.approx(expected)
         assert isinstance(y.data, np.ndarray)
     x.sigmoid().backward()
-    assert isinstance(x.grad, np.ndarray) and x.grad.shape == ()
+    assert isinstance(x.grad, Tensor) and x.grad.shape == ()
 
 
 def test_float32_activations_stay_float32():

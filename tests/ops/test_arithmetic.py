@@ -12,7 +12,7 @@ from hypothesis.extra.numpy import mutually_broadcastable_shapes
 import numnet
 from numnet import Tensor
 
-from ._oracle import check
+from ._oracle import assert_matches_torch, check
 
 FAMILY = "arithmetic"
 
@@ -209,3 +209,82 @@ def test_results_are_numnet_tensors():
     for out in (x + 1, np.ones(3) + x, np.ones(3) * x, np.ones((2, 3)) @ x, np.ones(3) - x, np.ones(3) / x):
         assert isinstance(out, Tensor)
     assert numnet.tensor([1.0]).dtype == numnet.get_default_dtype()
+
+
+# --- issue 12: fuzzer regressions, tensor exponents, type promotion ----------------------------------------
+def test_pow_gradient_at_zero_to_the_zero_is_zero_as_torch():
+    """Fuzzer: d(aᵇ)/da at a = 0, b = 0 was NaN (0·0⁻¹); PyTorch gives 0."""
+    a, b = np.array([0.0, 0.0, 2.0, 0.0]), np.array([0.0, 2.0, 0.0, 1.0])
+    assert_matches_torch(FAMILY, "pow", lambda x, y: x**y, lambda x, y: x**y, a, b)
+    x = Tensor(a, requires_grad=True)
+    (x**b).sum().backward()
+    assert np.isfinite(x.grad.data).all()
+
+
+def test_division_gradient_does_not_underflow_for_tiny_divisors():
+    """Fuzzer: db = −g·a/(b·b) underflowed to 0 (then inf·0) for |b| < 1e-154; −(g/b)·(a/b) does not."""
+    a, b = np.array([1e-160, 2e-170]), np.array([1e-160, -3e-170])
+    assert_matches_torch(FAMILY, "div", lambda x, y: x / y, lambda x, y: x / y, a, b)
+
+
+@pytest.mark.parametrize("form", ["operator", "method", "function"])
+def test_pow_with_tensor_exponents_matches_torch(rng, form):
+    base, exponent = rng.uniform(0.5, 2.0, (3, 1)), rng.uniform(-1.5, 2.5, (4,))
+    fns = {
+        "operator": (lambda a, b: a**b, lambda a, b: a**b),
+        "method": (lambda a, b: a.pow(b), lambda a, b: a.pow(b)),
+        "function": (lambda a, b: numnet.pow(a, b), lambda a, b: torch.pow(a, b)),
+    }
+    check(FAMILY, "pow", *fns[form], base, exponent)
+
+
+def test_unsqueeze_pow_int_exponents_stays_float32_as_torch():
+    """The issue's example: x.unsqueeze(-1).pow(tensor([1, 2, 3])) gave float64."""
+    x = numnet.linspace(-1, 1, 5)
+    out = x.unsqueeze(-1).pow(numnet.tensor([1, 2, 3]))
+    ref = torch.linspace(-1, 1, 5).unsqueeze(-1).pow(torch.tensor([1, 2, 3]))
+    assert out.dtype == np.float32 and str(ref.dtype) == "torch.float32"
+    np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-6)
+
+
+PROMOTION_CASES = [
+    ("float32", "int64"),
+    ("float32", "float64"),
+    ("int32", "int64"),
+    ("bool", "int32"),
+    ("float16", "float32"),
+    ("int64", "bool"),
+    ("float64", "int32"),
+]
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
+@pytest.mark.parametrize("left, right", PROMOTION_CASES)
+def test_type_promotion_of_two_tensors_matches_torch(left, right, op):
+    a, b = np.array([1, 2, 3]).astype(left), np.array([3, 1, 2]).astype(right)
+    if op == "sub" and "bool" in (left, right):
+        return  # torch refuses bool subtraction; numnet's NumPy would too — nothing to compare
+    ours = getattr(numnet, op)(Tensor(a), Tensor(b))
+    theirs = getattr(torch, op)(torch.from_numpy(a), torch.from_numpy(b))
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (left, right, op)
+    assert numnet.result_type(Tensor(a), Tensor(b)) == ours.dtype or op == "div"
+
+
+@pytest.mark.parametrize("scalar", [2, 2.5, True])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int32", "int64", "bool"])
+def test_python_numbers_do_not_promote_as_torch(dtype, scalar):
+    a = np.array([1, 0, 1]).astype(dtype)
+    ours, theirs = Tensor(a) * scalar, torch.from_numpy(a) * scalar
+    assert str(ours.dtype) == str(theirs.dtype).removeprefix("torch."), (dtype, scalar)
+
+
+def test_zero_d_tensors_do_not_promote_tensors_with_dimensions_as_torch():
+    a, b = np.ones(3, dtype=np.float32), np.array(2.0)  # float64, 0-d
+    assert (Tensor(a) * Tensor(b)).dtype == np.float32
+    assert str((torch.from_numpy(a) * torch.from_numpy(b)).dtype) == "torch.float32"
+
+
+def test_integer_division_is_true_division_in_the_default_float():
+    out = Tensor(np.array([1, 2])) / Tensor(np.array([2, 4]))
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.data, [0.5, 0.5])

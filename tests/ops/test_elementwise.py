@@ -9,7 +9,7 @@ import torch
 import numnet
 from numnet import Tensor
 
-from ._oracle import away_from_zero, check
+from ._oracle import assert_matches_torch, away_from_zero, check
 
 FAMILY = "elementwise"
 SHAPES = [(), (5,), (2, 3), (2, 1, 3)]
@@ -134,3 +134,50 @@ def test_float32_elementwise_stay_float32():
     assert all(o.dtype == np.float32 for o in outs)
     sum(outs[1:], outs[0]).sum().backward()
     assert x.grad.dtype == np.float32
+
+
+# --- PyTorch's element-wise functions (issue 12) ---------------------------------------------------------
+UNARY = {
+    "sin": ("sin", lambda r, s: r.uniform(-3, 3, s)),
+    "cos": ("cos", lambda r, s: r.uniform(-3, 3, s)),
+    "tan": ("tan", lambda r, s: r.uniform(-1.2, 1.2, s)),
+    "sinh": ("sinh", lambda r, s: r.uniform(-2, 2, s)),
+    "cosh": ("cosh", lambda r, s: r.uniform(-2, 2, s)),
+    "square": ("square", lambda r, s: r.uniform(-2, 2, s)),
+    "log1p": ("log1p", lambda r, s: r.uniform(-0.5, 2, s)),
+    "expm1": ("expm1", lambda r, s: r.uniform(-2, 2, s)),
+    "rsqrt": ("rsqrt", lambda r, s: r.uniform(0.3, 3, s)),
+    "reciprocal": ("reciprocal", lambda r, s: away_from_zero(r, s, 0.3, 2)),
+    "sign": ("sign", lambda r, s: away_from_zero(r, s)),
+}
+
+
+@pytest.mark.parametrize("form", ["method", "function"])
+@pytest.mark.parametrize("name", list(UNARY))
+def test_unary_functions_match_torch(rng, name, form):
+    torch_name, draw = UNARY[name]
+    x = draw(rng, (3, 4))
+    ours = (lambda t: getattr(t, name)()) if form == "method" else (lambda t: getattr(numnet, name)(t))
+    check(FAMILY, name, ours, lambda t: getattr(torch, torch_name)(t), x)
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_match_torch_with_broadcasting_and_ties(rng, name):
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((4,))
+    check(FAMILY, name, getattr(numnet, name), getattr(torch, name), a, b)
+    # ties: PyTorch gives each side half of the gradient
+    tie = np.array([1.0, 2.0, 3.0])
+    assert_matches_torch(FAMILY, name, getattr(numnet, name), getattr(torch, name), tie, tie.copy())
+    # max(other)/min(other) as methods are the element-wise forms
+    ta, tb = Tensor(a), Tensor(b)
+    np.testing.assert_array_equal(getattr(ta, name[:3])(tb).data, getattr(np, name)(a, b))
+
+
+def test_clamp_with_tensor_bounds_matches_torch(rng):
+    x = rng.uniform(-3, 3, (4, 5))
+    low, high = rng.uniform(-2, -0.5, (5,)), rng.uniform(0.5, 2, (4, 1))
+    check(FAMILY, "clamp", lambda t, lo, hi: t.clamp(lo, hi), lambda t, lo, hi: t.clamp(lo, hi), x, low, high)
+    check(
+        FAMILY, "clamp", lambda t, lo: numnet.clamp(t, min=lo), lambda t, lo: torch.clamp(t, min=lo), x, low
+    )
+    check(FAMILY, "clamp", lambda t, hi: t.clamp(max=hi), lambda t, hi: t.clamp(max=hi), x, high)

@@ -249,3 +249,119 @@ def test_cast_gradient_comes_back_in_the_input_dtype():
     np.testing.assert_array_equal(x.grad, [2, 2, 2])
     assert x.double().float().dtype == np.float32
     assert x.astype(np.float64).dtype == np.float64
+
+
+# --- PyTorch's shape methods (issue 12) ---------------------------------------------------------------------
+SHAPE_OPS = {
+    "unsqueeze0": (lambda t: t.unsqueeze(0), lambda t: t.unsqueeze(0)),
+    "unsqueeze-1": (lambda t: numnet.unsqueeze(t, -1), lambda t: torch.unsqueeze(t, -1)),
+    "squeeze": (lambda t: t.unsqueeze(1).squeeze(), lambda t: t.unsqueeze(1).squeeze()),
+    "squeeze_dim": (lambda t: t.unsqueeze(1).squeeze(1), lambda t: t.unsqueeze(1).squeeze(1)),
+    "squeeze_kept": (lambda t: t.squeeze(0), lambda t: t.squeeze(0)),  # length 3: left as it is
+    "expand": (lambda t: t[:, :1].expand(2, 3, 4), lambda t: t[:, :1].expand(2, 3, 4)),
+    "expand_-1": (lambda t: t[:1].expand(5, -1, -1), lambda t: t[:1].expand(5, -1, -1)),
+    "repeat": (lambda t: t.repeat(2, 1, 3), lambda t: t.repeat(2, 1, 3)),
+    "repeat_new_dims": (lambda t: t.repeat(2, 1, 1, 2), lambda t: t.repeat(2, 1, 1, 2)),
+    "flatten": (lambda t: t.flatten(), lambda t: t.flatten()),
+    "flatten_1": (lambda t: t.flatten(1), lambda t: t.flatten(1)),
+    "flatten_0_1": (lambda t: numnet.flatten(t, 0, 1), lambda t: torch.flatten(t, 0, 1)),
+    "mT": (lambda t: t.mT, lambda t: t.mT),
+    "t": (lambda t: t[0].t(), lambda t: t[0].t()),
+    "T2d": (lambda t: t[0].T, lambda t: t[0].T),
+    "split": (lambda t: t.split(2, dim=2)[1], lambda t: t.split(2, dim=2)[1]),
+    "split_sizes": (lambda t: t.split([1, 3], dim=-1)[1], lambda t: t.split([1, 3], dim=-1)[1]),
+    "chunk": (lambda t: numnet.chunk(t, 2, 1)[1], lambda t: torch.chunk(t, 2, 1)[1]),
+    "clone": (lambda t: t.clone() * 2, lambda t: t.clone() * 2),
+}
+
+
+@pytest.mark.parametrize("name", list(SHAPE_OPS))
+def test_shape_methods_match_torch(rng, name):
+    ours, theirs = SHAPE_OPS[name]
+    check(
+        FAMILY,
+        name,
+        ours,
+        theirs,
+        rng.standard_normal((3, 3, 4))
+        if name == "t"
+        else rng.standard_normal((1, 3, 4))
+        if name.startswith("expand_")
+        else rng.standard_normal((2, 3, 4)),
+    )
+
+
+def test_split_and_chunk_pieces_match_torch():
+    x = np.arange(14.0).reshape(7, 2)
+    for ours, theirs in (
+        (Tensor(x).split(3), torch.tensor(x).split(3)),
+        (Tensor(x).chunk(3), torch.tensor(x).chunk(3)),
+    ):
+        assert [p.shape for p in ours] == [tuple(p.shape) for p in theirs]
+        for p, q in zip(ours, theirs, strict=True):
+            np.testing.assert_array_equal(p.data, q.numpy())
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_gather_matches_torch_with_repeated_indices(rng, dim):
+    x = rng.standard_normal((3, 4))
+    index = rng.integers(0, x.shape[dim], size=(3, 4) if dim == 0 else (3, 5))
+    index = index[:, :4] if dim == 0 else index
+    check(
+        FAMILY,
+        "gather",
+        lambda t: t.gather(dim, Tensor(index)),
+        lambda t: t.gather(dim, torch.tensor(index)),
+        x,
+    )
+
+
+def test_masked_fill_matches_torch(rng):
+    x = rng.standard_normal((3, 4))
+    mask = rng.random((1, 4)) < 0.5
+    check(
+        FAMILY,
+        "masked_fill",
+        lambda t: t.masked_fill(Tensor(mask), -1.5),
+        lambda t: t.masked_fill(torch.tensor(mask), -1.5),
+        x,
+    )
+    with pytest.raises(TypeError, match=r"bool"):
+        Tensor(x).masked_fill(Tensor(mask.astype(np.int64)), 0.0)
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0, 3), (3, 0)], ids=str)
+@pytest.mark.parametrize("dims", [(0, -1), (1, -1), (0, 1)], ids=str)
+def test_flatten_of_empty_tensors_matches_torch(shape, dims):
+    """Fuzzer: flatten of empty tensors failed (reshape(…, -1) is ambiguous when a length is 0)."""
+    ref = torch.zeros(shape)
+    try:
+        expected = tuple(ref.flatten(*dims).shape)
+    except (RuntimeError, IndexError):
+        with pytest.raises(ValueError):
+            Tensor(np.zeros(shape)).flatten(*dims)
+        return
+    assert Tensor(np.zeros(shape)).flatten(*dims).shape == expected
+
+
+def test_flatten_of_0d_gives_one_element_as_torch():
+    assert Tensor(np.float64(2.0)).flatten().shape == tuple(torch.tensor(2.0).flatten().shape) == (1,)
+
+
+def test_size_is_a_tuple_with_numel():
+    s = Tensor(np.zeros((2, 3, 4))).size()
+    assert isinstance(s, tuple) and isinstance(s, numnet.Size) and s == (2, 3, 4)
+    assert s.numel() == 24 and s[1:] == (3, 4) and isinstance(s[1:], numnet.Size)
+    assert repr(s) == repr(torch.zeros(2, 3, 4).size()).replace("torch", "numnet")
+
+
+def test_shape_errors_are_clear():
+    x = Tensor(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"cannot be expanded"):
+        x.expand(4, 3, 2)
+    with pytest.raises(ValueError, match=r"unsqueeze: dim 3 out of range"):
+        x.unsqueeze(3)
+    with pytest.raises(ValueError, match=r"at most 2 dimensions"):
+        Tensor(np.zeros((2, 3, 4))).t()
+    with pytest.raises(ValueError, match=r"do not add up"):
+        x.split([1, 1], dim=1)

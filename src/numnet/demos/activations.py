@@ -66,7 +66,7 @@ def activation_curves(x: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]
         t = numnet.tensor(x, requires_grad=True)
         y = fn(t)
         y.sum().backward()  # d(Σ f(xᵢ))/dxᵢ = f'(xᵢ): one backward gives the derivative everywhere
-        curves[name] = (y.data.copy(), t.grad.copy())
+        curves[name] = (y.data.copy(), t.grad.data.copy())
     return curves
 
 

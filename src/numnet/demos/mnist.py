@@ -91,7 +91,7 @@ def gradient_check(settings: Settings, X: np.ndarray, y: np.ndarray) -> dict[str
         result = {}
         for name, param in model.named_parameters():
             numeric = numnet.numerical_gradient(loss_value, param.data)
-            difference = np.abs(param.grad - numeric)
+            difference = np.abs(param.grad.data - numeric)
             result[names[name]] = (float(difference.mean()), float(difference.max()))
     return result
 

@@ -114,7 +114,7 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
         numeric = numnet.numerical_gradient(function_2, np.array(point), h=settings.h)
         x = numnet.tensor(np.array(point), requires_grad=True)
         function_2(x).backward()
-        gradients[point] = (numeric, x.grad.copy())
+        gradients[point] = (numeric, x.grad.data.copy())
         report.compare(
             f"∇f{point}: numerical (numnet backward {x.grad.tolist()})", numeric, 2 * np.array(point)
         )
@@ -188,7 +188,7 @@ def _figure(path: np.ndarray, path_big: np.ndarray) -> Any:
     X0, X1 = np.meshgrid(grid, grid)
     points = numnet.tensor(np.stack([X0.ravel(), X1.ravel()]), requires_grad=True)
     function_2(points).sum().backward()  # every point's gradient at once
-    G0, G1 = (-points.grad).reshape(2, *X0.shape)
+    G0, G1 = (-points.grad.data).reshape(2, *X0.shape)
     field.quiver(X0, X1, G0, G1, np.hypot(G0, G1), angles="xy", cmap="viridis")
     field.set(title="−∇f(x0, x1): arrows point to the minimum", xlabel="x0", ylabel="x1", aspect="equal")
 

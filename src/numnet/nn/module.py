@@ -300,7 +300,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad[...] = 0
+                param.grad.data[...] = 0
 
     # --- dtype --------------------------------------------------------------------------------------------
     def to(self, *args: Any, dtype: Any = None, device: Any = None, non_blocking: bool = False) -> Module:
@@ -338,7 +338,7 @@ class Module:
                 if param is not None and param.data.dtype != dtype:
                     param.data = param.data.astype(dtype)
                     if param.grad is not None:
-                        param.grad = param.grad.astype(dtype)
+                        param.grad = param.grad.detach().astype(dtype)
             for name, array in module._buffers.items():
                 if array is not None and array.dtype.kind == "f" and array.dtype != dtype:
                     setattr(module, name, array.astype(dtype))

@@ -63,7 +63,9 @@ class Tanh(Function):
 
 def softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """softmax(x)ᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x): shifting by the max cannot change the result but
-    keeps every exponent ≤ 0, so nothing overflows."""
+    keeps every exponent ≤ 0, so nothing overflows. Along a zero-length axis the result is empty too."""
+    if x.size == 0:
+        return np.empty_like(x)
     shifted = np.asarray(x - x.max(axis=axis, keepdims=True))  # an array even for 0-d x, for out=
     out = np.exp(shifted, out=shifted)
     out /= out.sum(axis=axis, keepdims=True)
@@ -72,6 +74,8 @@ def softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 def log_softmax_array(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """log softmax(x) = (x − max x) − log Σ exp(x − max x), stable for any logits."""
+    if x.size == 0:
+        return np.empty_like(x)
     shifted = x - x.max(axis=axis, keepdims=True)
     shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return shifted

@@ -1,18 +1,21 @@
 """Arithmetic: + - * / ** @ and negation.
 
 Shapes may broadcast; each backward returns gradients of the broadcast shape and the engine sums them back
-to each input's shape (see ``numnet.tensor.unbroadcast``).
+to each input's shape (see ``numnet.tensor.unbroadcast``). Mixed dtypes promote as PyTorch's do
+(``numnet.tensor.promote``): float32 with an int64 tensor stays float32; Python numbers never promote.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from numnet.tensor import Function
+from numnet.backend import get_default_dtype
+from numnet.tensor import Function, promote
 
 
 class Add(Function):
     def forward(self, a, b):
+        a, b = promote(a, b)
         return np.add(a, b)
 
     def backward(self, grad):
@@ -22,6 +25,7 @@ class Add(Function):
 
 class Sub(Function):
     def forward(self, a, b):
+        a, b = promote(a, b)
         return np.subtract(a, b)
 
     def backward(self, grad):
@@ -31,6 +35,7 @@ class Sub(Function):
 
 class Mul(Function):
     def forward(self, a, b):
+        a, b = promote(a, b)
         self.a, self.b = a, b
         return np.multiply(a, b)
 
@@ -43,13 +48,17 @@ class Mul(Function):
 
 class Div(Function):
     def forward(self, a, b):
+        a, b = promote(a, b)
+        if np.result_type(a, b).kind not in "fc":  # integer / integer is true division, in the default float
+            a, b = np.asarray(a, dtype=get_default_dtype()), np.asarray(b, dtype=get_default_dtype())
         self.a, self.b = a, b
         return np.divide(a, b)
 
     def backward(self, grad):
-        # z = a / b  →  da = g / b, db = −g·a / b²
+        # z = a / b  →  da = g / b, db = −g·a / b², computed as −(g/b)·(a/b): b² would underflow to 0 for
+        # |b| < 1e-154 (and overflow for |b| > 1e154) where the quotients are still finite
         da = grad / self.b if self.needs_input_grad[0] else None
-        db = -grad * self.a / (self.b * self.b) if self.needs_input_grad[1] else None
+        db = -(grad / self.b) * (self.a / self.b) if self.needs_input_grad[1] else None
         return da, db
 
 
@@ -69,7 +78,7 @@ def _as_operand(value):
 
 class Pow(Function):
     def forward(self, a, b):
-        self.a, self.b = _as_operand(a), _as_operand(b)
+        self.a, self.b = promote(_as_operand(a), _as_operand(b))
         self.out = np.power(self.a, self.b)
         return self.out
 
@@ -82,8 +91,11 @@ class Pow(Function):
         if self.needs_input_grad[0]:
             if np.ndim(b) == 0 and b == 0:
                 da = np.zeros_like(grad)
-            else:
-                da = grad * b * np.power(a, b - 1)
+            else:  # where b = 0 the factor b is exact 0 but aᵇ⁻¹ may be inf (0⁻¹): 0, as PyTorch
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    da = grad * b * np.power(a, b - 1)
+                if np.ndim(b) != 0:
+                    da = np.where(np.asarray(b) == 0, 0, da).astype(da.dtype, copy=False)
         if self.needs_input_grad[1]:
             a = np.asarray(a, dtype=self.out.dtype)  # ln of a Python base in the output's dtype, not float64
             with np.errstate(divide="ignore", invalid="ignore"):

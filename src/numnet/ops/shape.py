@@ -1,4 +1,5 @@
-"""Shape and selection: reshape, transpose, indexing, concatenate, stack, dtype cast."""
+"""Shape and selection: reshape, transpose, expand, repeat, indexing, gather, concatenate, stack, clone,
+dtype cast."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ def _plain_index(index) -> object:
     if isinstance(index, tuple):
         return tuple(i.data if isinstance(i, Tensor) else i for i in index)
     return index
+
+
+plain_index = _plain_index
 
 
 def _is_advanced(index) -> bool:
@@ -105,3 +109,70 @@ class Cast(Function):
 
     def backward(self, grad):
         return grad.astype(self.dtype, copy=False)
+
+
+class Clone(Function):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad):
+        # z = x (a copy)  →  dx = g
+        return grad
+
+
+class Expand(Function):
+    def forward(self, x, shape):
+        try:
+            return np.broadcast_to(x, shape)
+        except ValueError:
+            raise ValueError(f"expand: a tensor of shape {x.shape} cannot be expanded to {shape}") from None
+
+    def backward(self, grad):
+        # each input element was used once per copy: dx is g summed over the copies, which the engine's
+        # unbroadcast does for every op
+        return grad
+
+
+class Repeat(Function):
+    def forward(self, x, repeats):
+        if len(repeats) < x.ndim:
+            raise ValueError(
+                f"repeat: give at least one count per dimension (shape {x.shape}), got {tuple(repeats)}"
+            )
+        self.shape = (1,) * (len(repeats) - x.ndim) + x.shape
+        self.repeats = tuple(repeats)
+        return np.tile(x.reshape(self.shape), self.repeats)
+
+    def backward(self, grad):
+        # out is the input tiled rᵢ times along dim i  →  dx = Σ over the tiles of g
+        split = []
+        for r, n in zip(self.repeats, self.shape, strict=True):
+            split += [r, n]
+        summed = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return summed.reshape(self.shape)
+
+
+class Gather(Function):
+    def forward(self, x, axis, index):
+        index = np.asarray(index)
+        if index.dtype.kind not in "iu":
+            raise TypeError(f"gather: the index must be an integer tensor, got dtype {index.dtype}")
+        if index.ndim != x.ndim:
+            raise ValueError(
+                f"gather: index has {index.ndim} dimensions but the input has {x.ndim} (shape {x.shape})"
+            )
+        self.axis, self.index, self.shape = axis % max(x.ndim, 1), index, x.shape
+        try:
+            return np.take_along_axis(x, index, axis=self.axis)
+        except (IndexError, ValueError) as exc:
+            raise IndexError(
+                f"gather along dim {axis} of shape {x.shape} with index {index.shape}: {exc}"
+            ) from None
+
+    def backward(self, grad):
+        # out[…i…] = x[…index[…i…]…]  →  dx[…index[…i…]…] += g[…i…] (an index picked twice gets both)
+        dx = np.zeros(self.shape, dtype=grad.dtype)
+        positions = list(np.indices(self.index.shape, sparse=True))
+        positions[self.axis] = self.index
+        np.add.at(dx, tuple(positions), grad)
+        return dx

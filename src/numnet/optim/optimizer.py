@@ -242,8 +242,7 @@ class Optimizer:
             g = p.grad
             if g is None:
                 continue
-            if type(g) is not np.ndarray:  # a .grad held as a Tensor: its array
-                g = g.data
+            g = g.data  # .grad is a Tensor; the update computes with its array
             d = p.data
             if g.shape != d.shape:
                 raise _grad_shape_error(type(self).__name__, g, d)
@@ -271,7 +270,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad = np.zeros_like(p.data)
+                    p.grad = Tensor._wrap(np.zeros_like(p.data), False)
 
     # --- checkpoints -------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

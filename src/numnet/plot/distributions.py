@@ -113,7 +113,7 @@ def parameter_histograms(model: Any, grads: bool = False, title: str | None = No
     """
     named: dict[str, Any] = {}
     for name, param in model.named_parameters():
-        value = param.grad if grads else param.data
+        value = (None if param.grad is None else param.grad.data) if grads else param.data
         if value is not None:
             named[name] = value
     if not named:
