@@ -21,7 +21,7 @@ def _grads(parameters: Tensor | Iterable[Tensor], name: str) -> list[np.ndarray]
         if not isinstance(p, Tensor):
             raise TypeError(f"{name}: expects tensors (e.g. model.parameters()), got {type(p).__name__}")
         if p.grad is not None:
-            grads.append(p.grad)
+            grads.append(p.grad.data if isinstance(p.grad, Tensor) else p.grad)  # .grad is a Tensor
     return grads
 
 
