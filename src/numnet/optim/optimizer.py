@@ -242,7 +242,8 @@ class Optimizer:
             g = p.grad
             if g is None:
                 continue
-            g = g.data  # .grad is a Tensor; the update computes with its array
+            if type(g) is not np.ndarray:  # .grad is a Tensor (an array assigned by hand is taken as is)
+                g = g.data
             d = p.data
             if g.shape != d.shape:
                 raise _grad_shape_error(type(self).__name__, g, d)
