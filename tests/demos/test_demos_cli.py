@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from demo_helpers import check_outputs
+from .demo_helpers import check_outputs
 
 from numnet import demos
 from numnet.cli import main

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from demo_helpers import check_outputs
+from .demo_helpers import check_outputs
 
 from numnet import demos, graph
 from numnet.cli import main

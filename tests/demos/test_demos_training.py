@@ -9,7 +9,7 @@ import shutil
 
 import numpy as np
 import pytest
-from demo_helpers import check_outputs
+from .demo_helpers import check_outputs
 
 import numnet
 from numnet import data, demos, graph, nn, optim

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from optim_testutils import CONFIGS, OPTIMIZERS, config_id
+from .optim_testutils import CONFIGS, OPTIMIZERS, config_id
 
 import numnet
 from numnet import optim

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from optim_testutils import CONFIGS, OPTIMIZERS, config_id, load_checkpoint, save_checkpoint
+from .optim_testutils import CONFIGS, OPTIMIZERS, config_id, load_checkpoint, save_checkpoint
 
 import numnet
 from numnet import optim

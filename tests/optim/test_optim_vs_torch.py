@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from optim_testutils import CONFIGS, OPTIMIZERS, config_id, max_rel_err, torch_optimizer, twins
+from .optim_testutils import CONFIGS, OPTIMIZERS, config_id, max_rel_err, torch_optimizer, twins
 
 import numnet
 from numnet import optim

@@ -7,7 +7,7 @@ import struct
 
 import numpy as np
 import pytest
-from security_helpers import assert_refused, run_limited
+from .security_helpers import assert_refused, run_limited
 
 from numnet.data import IDXError, read_idx
 

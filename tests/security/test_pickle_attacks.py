@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from security_helpers import assert_refused, run_limited
+from .security_helpers import assert_refused, run_limited
 
 import hub_pickle as hp
 from numnet.data import PickleParseError, read_array_pickle

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from numpy.lib import format as npformat
-from security_helpers import assert_refused, run_limited
+from .security_helpers import assert_refused, run_limited
 
 import numnet
 from numnet import backend, nn, optim

@@ -1,0 +1,1 @@
+"""Attacks on every way data enters numnet."""

@@ -1,0 +1,1 @@
+"""PyTorch-style scripts that use nn, optim and data, run with their imports renamed."""
