@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from .demo_helpers import check_outputs
 
 from numnet import demos
 from numnet.cli import main
 from numnet.cli.demo import demo_parser
 from numnet.demos.common import Report, fmt, setting
+
+from .demo_helpers import check_outputs
 
 NAMES = [
     "xor",

@@ -7,10 +7,11 @@ import math
 
 import numpy as np
 import pytest
-from .demo_helpers import check_outputs
 
 from numnet import demos, graph
 from numnet.cli import main
+
+from .demo_helpers import check_outputs
 
 
 def test_gender_reproduces_the_published_numbers_exactly(tmp_path, capsys):

@@ -9,11 +9,12 @@ import shutil
 
 import numpy as np
 import pytest
-from .demo_helpers import check_outputs
 
 import numnet
 from numnet import data, demos, graph, nn, optim
 from numnet.cli import main
+
+from .demo_helpers import check_outputs
 
 
 def test_xor_is_solved_and_its_graph_drawn(tmp_path, capsys):

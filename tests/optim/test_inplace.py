@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from .optim_testutils import CONFIGS, OPTIMIZERS, config_id
 
 import numnet
 from numnet import optim
+
+from .optim_testutils import CONFIGS, OPTIMIZERS, config_id
 
 
 def _params(dtype=np.float32):

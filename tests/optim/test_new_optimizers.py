@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from .optim_testutils import config_id, load_checkpoint, max_rel_err, save_checkpoint, torch_optimizer, twins
 
 import numnet
 from numnet import optim
+
+from .optim_testutils import config_id, load_checkpoint, max_rel_err, save_checkpoint, torch_optimizer, twins
 
 STEPS = 30
 TOL = 1e-7

@@ -6,10 +6,11 @@ import json
 
 import numpy as np
 import pytest
-from .optim_testutils import CONFIGS, OPTIMIZERS, config_id, load_checkpoint, save_checkpoint
 
 import numnet
 from numnet import optim
+
+from .optim_testutils import CONFIGS, OPTIMIZERS, config_id, load_checkpoint, save_checkpoint
 
 SHAPES = [(3, 4), (4,), (2, 2, 2)]
 

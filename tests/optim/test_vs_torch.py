@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from .optim_testutils import CONFIGS, OPTIMIZERS, config_id, max_rel_err, torch_optimizer, twins
 
 import numnet
 from numnet import optim
+
+from .optim_testutils import CONFIGS, OPTIMIZERS, config_id, max_rel_err, torch_optimizer, twins
 
 STEPS = 20
 TOL = 1e-7

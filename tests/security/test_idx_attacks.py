@@ -7,9 +7,10 @@ import struct
 
 import numpy as np
 import pytest
-from .security_helpers import assert_refused, run_limited
 
 from numnet.data import IDXError, read_idx
+
+from .security_helpers import assert_refused, run_limited
 
 READ = """
 from numnet.data import read_idx

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from .security_helpers import assert_refused, run_limited
 
 import hub_pickle as hp
 from numnet.data import PickleParseError, read_array_pickle
+
+from .security_helpers import assert_refused, run_limited
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "numnet"
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from numpy.lib import format as npformat
-from .security_helpers import assert_refused, run_limited
 
 import numnet
 from numnet import backend, nn, optim
@@ -22,6 +21,8 @@ from numnet.io import ModelFileError, check_model_metadata
 from numnet.nn.config import to_config
 from numnet.statefile import MAX_MANIFEST_BYTES, save_state
 from numnet.train import Checkpoint, fit, load_checkpoint
+
+from .security_helpers import assert_refused, run_limited
 
 LOAD_MODEL = """
 import numnet
