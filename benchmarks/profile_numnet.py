@@ -43,12 +43,16 @@ def profile_table(stats: pstats.Stats, key: str, top: int) -> list[str]:
     index = 5 if key == "tottime" else 6
     rows.sort(key=lambda r: r[index], reverse=True)
     total = stats.total_tt  # type: ignore[attr-defined]
-    out = ["| function | calls | self s | self % | cum s | cum % | µs/call (self) |",
-           "|---|---:|---:|---:|---:|---:|---:|"]
+    out = [
+        "| function | calls | self s | self % | cum s | cum % | µs/call (self) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for filename, line, name, _cc, nc, tt, ct in rows[:top]:
         where = name if filename == "~" else f"{name} ({_short(filename)}:{line})"
-        out.append(f"| `{where}` | {nc} | {tt:.3f} | {100 * tt / total:.1f} | {ct:.3f} | "
-                   f"{100 * ct / total:.1f} | {1e6 * tt / max(nc, 1):.2f} |")
+        out.append(
+            f"| `{where}` | {nc} | {tt:.3f} | {100 * tt / total:.1f} | {ct:.3f} | "
+            f"{100 * ct / total:.1f} | {1e6 * tt / max(nc, 1):.2f} |"
+        )
     return out
 
 
@@ -142,22 +146,31 @@ class OpTimer:
         for name, seconds in self.phases.items():
             out.append(f"| {name} | {seconds * scale / per:.1f} | {100 * seconds / total:.1f} |")
             if name.startswith("forward"):
-                out.append(f"| ↳ inside op forwards (NumPy work + op code) | {fwd_ops * scale / per:.1f} | "
-                           f"{100 * fwd_ops / total:.1f} |")
+                out.append(
+                    f"| ↳ inside op forwards (NumPy work + op code) | {fwd_ops * scale / per:.1f} | "
+                    f"{100 * fwd_ops / total:.1f} |"
+                )
                 rest = seconds - fwd_ops
-                out.append(f"| ↳ outside them (modules, Function.apply, checks) | {rest * scale / per:.1f} | "
-                           f"{100 * rest / total:.1f} |")
+                out.append(
+                    f"| ↳ outside them (modules, Function.apply, checks) | {rest * scale / per:.1f} | "
+                    f"{100 * rest / total:.1f} |"
+                )
             if name.startswith("backward"):
                 rest = seconds - bwd_ops
-                out.append(f"| ↳ inside op backwards | {bwd_ops * scale / per:.1f} | "
-                           f"{100 * bwd_ops / total:.1f} |")
-                out.append(f"| ↳ outside them (engine: graph walk, accumulation) | "
-                           f"{rest * scale / per:.1f} | {100 * rest / total:.1f} |")
+                out.append(
+                    f"| ↳ inside op backwards | {bwd_ops * scale / per:.1f} | {100 * bwd_ops / total:.1f} |"
+                )
+                out.append(
+                    f"| ↳ outside them (engine: graph walk, accumulation) | "
+                    f"{rest * scale / per:.1f} | {100 * rest / total:.1f} |"
+                )
         out += ["", f"| op method | calls/step | {unit_name} | % of step |", "|---|---:|---:|---:|"]
         for key, (seconds, calls) in sorted(self.ops.items(), key=lambda kv: kv[1][0], reverse=True):
             if calls:
-                out.append(f"| `{key}` | {calls / steps:.3g} | {seconds * scale / per:.1f} | "
-                           f"{100 * seconds / total:.1f} |")
+                out.append(
+                    f"| `{key}` | {calls / steps:.3g} | {seconds * scale / per:.1f} | "
+                    f"{100 * seconds / total:.1f} |"
+                )
         return out
 
 
@@ -165,8 +178,13 @@ def instrumented(loop: Callable[[OpTimer], int], unit: str) -> list[str]:
     """Run ``loop(timer) -> steps`` under an :class:`OpTimer`: the per-phase and per-op tables."""
     with OpTimer() as timer:
         steps = loop(timer)
-    return ["Where a step's time goes (instrumented run: a timer around every op's forward/backward, about "
-            "0.3 µs each, and around each phase of the loop):", "", *timer.table(steps, unit), ""]
+    return [
+        "Where a step's time goes (instrumented run: a timer around every op's forward/backward, about "
+        "0.3 µs each, and around each phase of the loop):",
+        "",
+        *timer.table(steps, unit),
+        "",
+    ]
 
 
 def run_profile(name: str, work: Callable[[], Any], per: int, unit: str, top: int) -> list[str]:
@@ -181,24 +199,39 @@ def run_profile(name: str, work: Callable[[], Any], per: int, unit: str, top: in
     profiled = time.perf_counter() - start
     stats = pstats.Stats(profiler, stream=io.StringIO())
     scale = 1e6 if unit == "µs" else 1.0
-    lines = [f"### {name}", "",
-             f"Un-profiled: {plain * scale / per:.4g} {unit} per {'step' if unit == 'µs' else 'epoch'} "
-             f"({per} {'steps' if unit == 'µs' else 'epoch(s)'} in {plain:.3f} s); under cProfile "
-             f"{profiled:.3f} s ({profiled / plain:.1f}× slower: the profiler's per-call cost inflates small "
-             "calls).", "",
-             f"Garbage collector during the un-profiled run: {sum(gc_timer.collections)} collections "
-             f"(gen0/1/2 = {gc_timer.collections}), {gc_timer.seconds * 1e3:.1f} ms = "
-             f"{100 * gc_timer.seconds / plain:.1f} % of the time.", "",
-             "Self time by file:", "", *by_file(stats), "", "Top functions by self time:", "",
-             *profile_table(stats, "tottime", top), "", "Top functions by cumulative time:", "",
-             *profile_table(stats, "cumtime", top), ""]
+    lines = [
+        f"### {name}",
+        "",
+        f"Un-profiled: {plain * scale / per:.4g} {unit} per {'step' if unit == 'µs' else 'epoch'} "
+        f"({per} {'steps' if unit == 'µs' else 'epoch(s)'} in {plain:.3f} s); under cProfile "
+        f"{profiled:.3f} s ({profiled / plain:.1f}× slower: the profiler's per-call cost inflates small "
+        "calls).",
+        "",
+        f"Garbage collector during the un-profiled run: {sum(gc_timer.collections)} collections "
+        f"(gen0/1/2 = {gc_timer.collections}), {gc_timer.seconds * 1e3:.1f} ms = "
+        f"{100 * gc_timer.seconds / plain:.1f} % of the time.",
+        "",
+        "Self time by file:",
+        "",
+        *by_file(stats),
+        "",
+        "Top functions by self time:",
+        "",
+        *profile_table(stats, "tottime", top),
+        "",
+        "Top functions by cumulative time:",
+        "",
+        *profile_table(stats, "cumtime", top),
+        "",
+    ]
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.profile_numnet",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.profile_numnet", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="synthetic MNIST-shaped data, few steps")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--top", type=int, default=25)
@@ -259,8 +292,13 @@ def main(argv: list[str] | None = None) -> int:
             t4 = clock()
             opt.step()
             t5 = clock()
-            for name, seconds in (("fetch the batch (DataLoader)", t1 - t0), ("forward + loss", t2 - t1),
-                                  ("zero_grad", t3 - t2), ("backward", t4 - t3), ("optimizer step", t5 - t4)):
+            for name, seconds in (
+                ("fetch the batch (DataLoader)", t1 - t0),
+                ("forward + loss", t2 - t1),
+                ("zero_grad", t3 - t2),
+                ("backward", t4 - t3),
+                ("optimizer step", t5 - t4),
+            ):
                 timer.phase(name, seconds)
             steps += 1
 
@@ -280,8 +318,13 @@ def main(argv: list[str] | None = None) -> int:
             opt.step()
 
     xor_steps()  # warm-up
-    sections += run_profile("XOR 2-3-1 ReLU, batch 4: forward + MSE + zero_grad + backward + SGD step",
-                            xor_steps, n_steps, "µs", args.top)
+    sections += run_profile(
+        "XOR 2-3-1 ReLU, batch 4: forward + MSE + zero_grad + backward + SGD step",
+        xor_steps,
+        n_steps,
+        "µs",
+        args.top,
+    )
     sections += instrumented(lambda t: timed_steps([(x, y)] * n_steps, model, opt, loss_fn, t), "µs")
 
     # Curve fit: the 1-128-1 sigmoid step through a DataLoader, batch 1.
@@ -297,15 +340,21 @@ def main(argv: list[str] | None = None) -> int:
             opt_fit.step()
 
     fit_epoch()
-    sections += run_profile("Curve fit 1-128-1 sigmoid, batch 1, through DataLoader (one epoch)", fit_epoch,
-                            len(fit_x), "µs", args.top)
+    sections += run_profile(
+        "Curve fit 1-128-1 sigmoid, batch 1, through DataLoader (one epoch)",
+        fit_epoch,
+        len(fit_x),
+        "µs",
+        args.top,
+    )
     sections += instrumented(lambda t: timed_steps(loader, model_fit, opt_fit, mse, t), "µs")
 
     # MNIST: one epoch, 784-256-128-10, batch 128.
     spec, model_m, opt_m, ce = trainer("mnist")
     x_train, y_train = specs["mnist"][1]["X_train"], specs["mnist"][1]["y_train"]
-    mnist_loader = data.DataLoader(data.TensorDataset(x_train, y_train), batch_size=spec["batch_size"],
-                                   shuffle=True, seed=spec["seed"])
+    mnist_loader = data.DataLoader(
+        data.TensorDataset(x_train, y_train), batch_size=spec["batch_size"], shuffle=True, seed=spec["seed"]
+    )
 
     def mnist_epoch() -> None:
         for xb, yb in mnist_loader:
@@ -315,17 +364,24 @@ def main(argv: list[str] | None = None) -> int:
             opt_m.step()
 
     mnist_epoch()  # warm-up
-    sections += run_profile(f"MNIST epoch ({len(x_train)} images, batch 128, 784-256-128-10)",
-                            mnist_epoch, 1, "s", args.top)
+    sections += run_profile(
+        f"MNIST epoch ({len(x_train)} images, batch 128, 784-256-128-10)", mnist_epoch, 1, "s", args.top
+    )
     sections += instrumented(lambda t: timed_steps(mnist_loader, model_m, opt_m, ce, t), "s")
 
     from importlib import metadata
 
     command = "python -m benchmarks.profile_numnet" + (" --quick" if args.quick else "")
     command += f" --threads {args.threads}"
-    header = [MARKER, "", "## Generated profiles", "",
-              f"`{command}` — {time.strftime('%Y-%m-%d %H:%M')}, NumPy {np.__version__}, numnet "
-              f"{metadata.version('numnet')}, load average {os.getloadavg()[0]:.2f}.", ""]
+    header = [
+        MARKER,
+        "",
+        "## Generated profiles",
+        "",
+        f"`{command}` — {time.strftime('%Y-%m-%d %H:%M')}, NumPy {np.__version__}, numnet "
+        f"{metadata.version('numnet')}, load average {os.getloadavg()[0]:.2f}.",
+        "",
+    ]
     output = Path(args.output)
     previous = output.read_text() if output.exists() else ""
     if MARKER in previous:

@@ -146,8 +146,10 @@ def test_confusion_matrix_matches_sklearn(seed: int) -> None:
     got = metrics.confusion_matrix(y, pred)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, expected)
-    np.testing.assert_array_equal(metrics.confusion_matrix(y, pred, num_classes=c + 2),
-                                  skm.confusion_matrix(y, pred, labels=np.arange(c + 2)))
+    np.testing.assert_array_equal(
+        metrics.confusion_matrix(y, pred, num_classes=c + 2),
+        skm.confusion_matrix(y, pred, labels=np.arange(c + 2)),
+    )
     assert got.sum() == n
 
 

@@ -31,10 +31,23 @@ from benchmarks.workloads import WORKLOADS
 
 #: Keys of the JSON object a child prints.
 RESULT_KEYS = (
-    "impl", "workload", "variant", "unit", "samples", "cpu_samples", "quality", "quality_name", "threads",
-    "blas_threads", "pools", "rss_imports_mib", "rss_data_mib", "rss_peak_mib", "notes", "wall_s",
+    "impl",
+    "workload",
+    "variant",
+    "unit",
+    "samples",
+    "cpu_samples",
+    "quality",
+    "quality_name",
+    "threads",
+    "blas_threads",
+    "pools",
+    "rss_imports_mib",
+    "rss_data_mib",
+    "rss_peak_mib",
+    "notes",
+    "wall_s",
 )
-
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -179,8 +192,9 @@ def load_spec(path: str | Path) -> dict[str, Any]:
         return json.loads(str(npz["spec"]))
 
 
-def build_workloads(directory: Path, quick: bool, seed: int = 0,
-                    names: tuple[str, ...] = WORKLOADS) -> dict[str, Path]:
+def build_workloads(
+    directory: Path, quick: bool, seed: int = 0, names: tuple[str, ...] = WORKLOADS
+) -> dict[str, Path]:
     """Generate the data, initial weights and batch orders of the workloads ``names`` once, in ``directory``.
 
     Full mode: real MNIST (50,000 training / 10,000 test images), 5 epochs; the 784-1024-1024-10 network on
@@ -206,42 +220,104 @@ def build_workloads(directory: Path, quick: bool, seed: int = 0,
 
     if "mnist" in names:
         sizes = [784, 256, 128, 10]
-        spec = dict(workload="mnist", sizes=sizes, activation="relu", loss="cross_entropy", lr=0.1,
-                    batch_size=128, epochs=2 if quick else 5, warmup_steps=3 if quick else 20,
-                    eval_batch=1000, seed=seed, data=source, n_train=len(x_train), n_test=len(x_test))
-        arrays = dict(X_train=x_train, y_train=y_train, X_test=x_test, y_test=y_test,
-                      perms=epoch_permutations(len(x_train), spec["epochs"], seed), **weight_arrays(sizes))
+        spec = dict(
+            workload="mnist",
+            sizes=sizes,
+            activation="relu",
+            loss="cross_entropy",
+            lr=0.1,
+            batch_size=128,
+            epochs=2 if quick else 5,
+            warmup_steps=3 if quick else 20,
+            eval_batch=1000,
+            seed=seed,
+            data=source,
+            n_train=len(x_train),
+            n_test=len(x_test),
+        )
+        arrays = dict(
+            X_train=x_train,
+            y_train=y_train,
+            X_test=x_test,
+            y_test=y_test,
+            perms=epoch_permutations(len(x_train), spec["epochs"], seed),
+            **weight_arrays(sizes),
+        )
         paths["mnist"] = save_workload(directory / "mnist.npz", spec, arrays)
     if "inference" in names:
         sizes = [784, 256, 128, 10]
-        spec = dict(workload="inference", sizes=sizes, activation="relu", batch_size=256 if quick else 1000,
-                    passes=3 if quick else 20, warmup_passes=1 if quick else 3, data=source,
-                    n_test=len(x_test))
+        spec = dict(
+            workload="inference",
+            sizes=sizes,
+            activation="relu",
+            batch_size=256 if quick else 1000,
+            passes=3 if quick else 20,
+            warmup_passes=1 if quick else 3,
+            data=source,
+            n_test=len(x_test),
+        )
         arrays = dict(X_test=x_test, y_test=y_test, **weight_arrays(sizes))
         paths["inference"] = save_workload(directory / "inference.npz", spec, arrays)
     if "deep" in names:
         sizes = [784, 1024, 1024, 10]
         n_sub = 256 if quick else 10_000
-        spec = dict(workload="deep", sizes=sizes, activation="relu", batchnorm=True, dropout=0.5,
-                    loss="cross_entropy", lr=0.1, batch_size=128, epochs=1 if quick else 3,
-                    warmup_steps=1 if quick else 5, eval_batch=1000, seed=seed + 1, data=source,
-                    n_train=n_sub, n_test=len(x_test))
-        arrays = dict(X_train=x_train[:n_sub], y_train=y_train[:n_sub], X_test=x_test, y_test=y_test,
-                      perms=epoch_permutations(n_sub, spec["epochs"], spec["seed"]), **weight_arrays(sizes))
+        spec = dict(
+            workload="deep",
+            sizes=sizes,
+            activation="relu",
+            batchnorm=True,
+            dropout=0.5,
+            loss="cross_entropy",
+            lr=0.1,
+            batch_size=128,
+            epochs=1 if quick else 3,
+            warmup_steps=1 if quick else 5,
+            eval_batch=1000,
+            seed=seed + 1,
+            data=source,
+            n_train=n_sub,
+            n_test=len(x_test),
+        )
+        arrays = dict(
+            X_train=x_train[:n_sub],
+            y_train=y_train[:n_sub],
+            X_test=x_test,
+            y_test=y_test,
+            perms=epoch_permutations(n_sub, spec["epochs"], spec["seed"]),
+            **weight_arrays(sizes),
+        )
         paths["deep"] = save_workload(directory / "deep.npz", spec, arrays)
     if "xor" in names:
         sizes = [2, 3, 1]
-        spec = dict(workload="xor", sizes=sizes, activation="relu", loss="mse", lr=0.1, batch_size=4,
-                    samples=3 if quick else 10, steps_per_sample=50 if quick else 1000,
-                    warmup_steps=20 if quick else 500)
+        spec = dict(
+            workload="xor",
+            sizes=sizes,
+            activation="relu",
+            loss="mse",
+            lr=0.1,
+            batch_size=4,
+            samples=3 if quick else 10,
+            steps_per_sample=50 if quick else 1000,
+            warmup_steps=20 if quick else 500,
+        )
         x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
         y = np.array([[0], [1], [1], [0]], dtype=np.float32)
         paths["xor"] = save_workload(directory / "xor.npz", spec, dict(X=x, Y=y, **weight_arrays(sizes)))
     if "fit" in names:
         sizes = [1, 128, 1]
         n = 100 if quick else 1000
-        spec = dict(workload="fit", sizes=sizes, activation="sigmoid", loss="half_sse", lr=0.1, batch_size=1,
-                    epochs=2 if quick else 3, warmup_steps=20 if quick else 500, n=n, seed=seed + 2)
+        spec = dict(
+            workload="fit",
+            sizes=sizes,
+            activation="sigmoid",
+            loss="half_sse",
+            lr=0.1,
+            batch_size=1,
+            epochs=2 if quick else 3,
+            warmup_steps=20 if quick else 500,
+            n=n,
+            seed=seed + 2,
+        )
         x = rng.random((n, 1), dtype=np.float32)
         y = (0.4 * x**2 + 0.3 * x * np.sin(15 * x) + 0.01 * np.cos(50 * x) - 0.3).astype(np.float32)
         perms = epoch_permutations(n, spec["epochs"], spec["seed"])
@@ -330,11 +406,19 @@ def child_main(impl: str, runners: Mapping[str, Runner], argv: list[str] | None 
         warnings.simplefilter("ignore")
         result = dict(runners[args.workload](spec, arrays, args.variant))
     result.update(
-        impl=impl, workload=args.workload, variant=args.variant, threads=args.threads,
-        blas_threads=sorted({p["num_threads"] for p in pools}), rss_imports_mib=rss_imports,
-        pools=[f"{p.get('internal_api')} {p.get('version')} ({p.get('user_api')}, threads={p['num_threads']})"
-               for p in pools],
-        rss_data_mib=rss_data, rss_peak_mib=peak_rss_mib(), vm_hwm_mib=vm_hwm_mib(),
+        impl=impl,
+        workload=args.workload,
+        variant=args.variant,
+        threads=args.threads,
+        blas_threads=sorted({p["num_threads"] for p in pools}),
+        rss_imports_mib=rss_imports,
+        pools=[
+            f"{p.get('internal_api')} {p.get('version')} ({p.get('user_api')}, threads={p['num_threads']})"
+            for p in pools
+        ],
+        rss_data_mib=rss_data,
+        rss_peak_mib=peak_rss_mib(),
+        vm_hwm_mib=vm_hwm_mib(),
         wall_s=time.perf_counter() - start,
     )
     result.setdefault("notes", "")

@@ -19,8 +19,13 @@ import numpy as np
 from benchmarks.workloads.common import Clock, batches, child_main, weights_from
 
 
-def make_step(sizes: list[int], batch: int, weights: list[np.ndarray], train: bool = True,
-              rng: np.random.Generator | None = None) -> Callable[[np.ndarray], None]:
+def make_step(
+    sizes: list[int],
+    batch: int,
+    weights: list[np.ndarray],
+    train: bool = True,
+    rng: np.random.Generator | None = None,
+) -> Callable[[np.ndarray], None]:
     """A function running the GEMMs of one step (forward, plus backward when ``train``) on an input batch."""
     rng = rng or np.random.default_rng(0)
     dtype = weights[0].dtype
@@ -65,8 +70,13 @@ def run_classifier(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant:
         with clock():
             for s, t in spans:
                 steps[t - s](xp[s:t])
-    return dict(**clock.result(), unit="s/epoch", quality=None, quality_name="accuracy",
-                notes=f"{3 * (len(sizes) - 1) - 1} GEMMs per step")
+    return dict(
+        **clock.result(),
+        unit="s/epoch",
+        quality=None,
+        quality_name="accuracy",
+        notes=f"{3 * (len(sizes) - 1) - 1} GEMMs per step",
+    )
 
 
 def run_inference(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -> dict[str, Any]:
@@ -96,8 +106,9 @@ def run_xor(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -
         with clock(per=spec["steps_per_sample"]):
             for _ in range(spec["steps_per_sample"]):
                 step(x)
-    return dict(**clock.result(), unit="s/step", quality=None, quality_name="final MSE",
-                notes="5 GEMMs per step")
+    return dict(
+        **clock.result(), unit="s/step", quality=None, quality_name="final MSE", notes="5 GEMMs per step"
+    )
 
 
 def run_fit(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -> dict[str, Any]:
@@ -112,12 +123,18 @@ def run_fit(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -
         with clock(per=len(x)):
             for row in rows:
                 step(row)
-    return dict(**clock.result(), unit="s/step", quality=None, quality_name="final MSE",
-                notes="5 GEMMs per step")
+    return dict(
+        **clock.result(), unit="s/step", quality=None, quality_name="final MSE", notes="5 GEMMs per step"
+    )
 
 
-RUNNERS = {"mnist": run_classifier, "deep": run_classifier, "inference": run_inference, "xor": run_xor,
-           "fit": run_fit}
+RUNNERS = {
+    "mnist": run_classifier,
+    "deep": run_classifier,
+    "inference": run_inference,
+    "xor": run_xor,
+    "fit": run_fit,
+}
 
 if __name__ == "__main__":
     child_main("gemm_floor", RUNNERS)

@@ -84,8 +84,7 @@ def run_fit(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -
         with clock(per=len(x)):
             for i in perms[epoch].tolist():
                 step(x[i : i + 1], y[i : i + 1])
-    return dict(**clock.result(), unit="s/step", quality=_mse(params(), x, y, True),
-                quality_name="final MSE")
+    return dict(**clock.result(), unit="s/step", quality=_mse(params(), x, y, True), quality_name="final MSE")
 
 
 RUNNERS = {"xor": run_xor, "fit": run_fit}

@@ -18,16 +18,28 @@ from sklearn.neural_network import MLPClassifier
 from benchmarks.workloads.common import Clock, accuracy, batches, child_main, weights_from
 
 
-def build_classifier(spec: dict[str, Any], arrays: dict[str, np.ndarray], x: np.ndarray,
-                     y: np.ndarray) -> MLPClassifier:
+def build_classifier(
+    spec: dict[str, Any], arrays: dict[str, np.ndarray], x: np.ndarray, y: np.ndarray
+) -> MLPClassifier:
     """An ``MLPClassifier`` with the workload's shape and settings, holding the shared initial weights."""
     sizes = spec["sizes"]
     clf = MLPClassifier(
-        hidden_layer_sizes=tuple(sizes[1:-1]), activation=spec["activation"], solver="sgd", alpha=0.0,
-        batch_size=spec["batch_size"], learning_rate="constant", learning_rate_init=spec.get("lr", 0.1),
-        momentum=0.0, nesterovs_momentum=False, max_iter=1, shuffle=True,
-        random_state=np.random.RandomState(spec.get("seed", 0)), tol=0.0, n_iter_no_change=10**6,
-        early_stopping=False, warm_start=True,
+        hidden_layer_sizes=tuple(sizes[1:-1]),
+        activation=spec["activation"],
+        solver="sgd",
+        alpha=0.0,
+        batch_size=spec["batch_size"],
+        learning_rate="constant",
+        learning_rate_init=spec.get("lr", 0.1),
+        momentum=0.0,
+        nesterovs_momentum=False,
+        max_iter=1,
+        shuffle=True,
+        random_state=np.random.RandomState(spec.get("seed", 0)),
+        tol=0.0,
+        n_iter_no_change=10**6,
+        early_stopping=False,
+        warm_start=True,
     )
     _, first = np.unique(y, return_index=True)
     clf.fit(x[first], y[first])  # initialises every attribute; the weights are replaced next
@@ -49,8 +61,13 @@ def run_mnist(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str)
         with clock():
             clf.fit(x, y)
     pred = clf.predict(arrays["X_test"])
-    return dict(**clock.result(), unit="s/epoch", quality=accuracy(pred, arrays["y_test"]),
-                final_loss=float(clf.loss_), notes="own shuffle (random_state); fit(max_iter=1, warm_start)")
+    return dict(
+        **clock.result(),
+        unit="s/epoch",
+        quality=accuracy(pred, arrays["y_test"]),
+        final_loss=float(clf.loss_),
+        notes="own shuffle (random_state); fit(max_iter=1, warm_start)",
+    )
 
 
 def run_inference(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -> dict[str, Any]:
@@ -63,8 +80,9 @@ def run_inference(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: 
             pred = np.concatenate([clf.predict(x[s:t]) for s, t in batches(len(x), spec["batch_size"])])
         if p < spec["warmup_passes"]:
             clock.discard_last()
-    return dict(**clock.result(), unit="s/pass", quality=accuracy(pred, arrays["y_test"]),
-                notes="predict() per batch")
+    return dict(
+        **clock.result(), unit="s/pass", quality=accuracy(pred, arrays["y_test"]), notes="predict() per batch"
+    )
 
 
 RUNNERS = {"mnist": run_mnist, "inference": run_inference}

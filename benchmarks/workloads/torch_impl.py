@@ -89,8 +89,12 @@ def run_classifier(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant:
         else:
             raise ValueError(f"unknown variant {variant!r}")
     pred = _predict(model, torch.from_numpy(arrays["X_test"]), spec["eval_batch"])
-    return dict(**clock.result(), unit="s/epoch", quality=accuracy(pred, arrays["y_test"]),
-                final_loss=float(loss.item()))
+    return dict(
+        **clock.result(),
+        unit="s/epoch",
+        quality=accuracy(pred, arrays["y_test"]),
+        final_loss=float(loss.item()),
+    )
 
 
 def run_inference(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -> dict[str, Any]:
@@ -103,8 +107,12 @@ def run_inference(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: 
             pred = torch.cat([model(x[s:t]).argmax(dim=1) for s, t in batches(len(x), spec["batch_size"])])
         if p < spec["warmup_passes"]:
             clock.discard_last()
-    return dict(**clock.result(), unit="s/pass", quality=accuracy(pred.numpy(), arrays["y_test"]),
-                notes="initial (untrained) weights: equal accuracies = equal predictions")
+    return dict(
+        **clock.result(),
+        unit="s/pass",
+        quality=accuracy(pred.numpy(), arrays["y_test"]),
+        notes="initial (untrained) weights: equal accuracies = equal predictions",
+    )
 
 
 def run_xor(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -> dict[str, Any]:
@@ -168,8 +176,13 @@ def run_fit(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -
     return dict(**clock.result(), unit="s/step", quality=mse, quality_name="final MSE")
 
 
-RUNNERS = {"mnist": run_classifier, "deep": run_classifier, "inference": run_inference, "xor": run_xor,
-           "fit": run_fit}
+RUNNERS = {
+    "mnist": run_classifier,
+    "deep": run_classifier,
+    "inference": run_inference,
+    "xor": run_xor,
+    "fit": run_fit,
+}
 
 if __name__ == "__main__":
     child_main("torch", RUNNERS)

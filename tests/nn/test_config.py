@@ -61,10 +61,14 @@ def test_round_trip_gives_identical_outputs():
 
 def test_module_list_and_losses_round_trip_and_dtype_is_kept():
     with numnet.default_dtype(np.float64):
-        holder = nn.ModuleList([
-            nn.Linear(2, 2), nn.CrossEntropyLoss(label_smoothing=0.1), nn.MSELoss("sum"),
-            nn.BCEWithLogitsLoss(pos_weight=[2.0, 0.5]),
-        ])
+        holder = nn.ModuleList(
+            [
+                nn.Linear(2, 2),
+                nn.CrossEntropyLoss(label_smoothing=0.1),
+                nn.MSELoss("sum"),
+                nn.BCEWithLogitsLoss(pos_weight=[2.0, 0.5]),
+            ]
+        )
     cfg = config.to_config(holder)
     assert cfg["dtype"] == "float64"
     rebuilt = config.from_config(json.loads(json.dumps(cfg)))

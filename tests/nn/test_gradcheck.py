@@ -102,7 +102,12 @@ def test_batchnorm_without_running_stats_in_eval_uses_batch_stats(rng):
 
 def test_a_whole_network(rng):
     net = nn.Sequential(
-        nn.Linear(4, 6), nn.BatchNorm1d(6), nn.Tanh(), nn.Linear(6, 5), nn.LeakyReLU(0.1), nn.Linear(5, 3),
+        nn.Linear(4, 6),
+        nn.BatchNorm1d(6),
+        nn.Tanh(),
+        nn.Linear(6, 5),
+        nn.LeakyReLU(0.1),
+        nn.Linear(5, 3),
         nn.LogSoftmax(dim=1),
     )
     check_module(net, t64(rng.standard_normal((7, 4))))

@@ -16,8 +16,17 @@ torch = pytest.importorskip("torch")
 
 @pytest.mark.parametrize(
     ("nonlinearity", "param"),
-    [("linear", None), ("sigmoid", None), ("tanh", None), ("relu", None), ("leaky_relu", None),
-     ("leaky_relu", 0.2), ("leaky_relu", math.sqrt(5)), ("selu", None), ("conv1d", None)],
+    [
+        ("linear", None),
+        ("sigmoid", None),
+        ("tanh", None),
+        ("relu", None),
+        ("leaky_relu", None),
+        ("leaky_relu", 0.2),
+        ("leaky_relu", math.sqrt(5)),
+        ("selu", None),
+        ("conv1d", None),
+    ],
 )
 def test_calculate_gain_matches_pytorch(nonlinearity, param):
     assert init.calculate_gain(nonlinearity, param) == pytest.approx(

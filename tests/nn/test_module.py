@@ -64,17 +64,33 @@ def test_registration_order_and_names():
     block = Block()
     names = [name for name, _ in block.named_parameters()]
     assert names == [
-        "scale", "fc.weight", "fc.bias", "layers.0.weight", "layers.0.bias", "layers.2.weight",
-        "layers.2.bias", "bn.weight", "bn.bias",
+        "scale",
+        "fc.weight",
+        "fc.bias",
+        "layers.0.weight",
+        "layers.0.bias",
+        "layers.2.weight",
+        "layers.2.bias",
+        "bn.weight",
+        "bn.bias",
     ]
     assert [name for name, _ in block.named_children()] == ["fc", "layers", "bn"]
     assert list(block.children()) == [block.fc, block.layers, block.bn]
     assert [name for name, _ in block.named_modules()] == [
-        "", "fc", "layers", "layers.0", "layers.1", "layers.2", "bn",
+        "",
+        "fc",
+        "layers",
+        "layers.0",
+        "layers.1",
+        "layers.2",
+        "bn",
     ]
     assert len(list(block.modules())) == 7
     assert [n for n, _ in block.named_buffers()] == [
-        "steps", "bn.running_mean", "bn.running_var", "bn.num_batches_tracked",
+        "steps",
+        "bn.running_mean",
+        "bn.running_var",
+        "bn.num_batches_tracked",
     ]
     assert [id(p) for p in block.parameters()] == [id(p) for _, p in block.named_parameters()]
     assert [n for n, _ in block.named_parameters(recurse=False)] == ["scale"]
@@ -220,8 +236,18 @@ def test_state_dict_names_copies_and_round_trip():
     sd = block.state_dict()
     assert isinstance(sd, OrderedDict)
     assert list(sd) == [
-        "scale", "steps", "fc.weight", "fc.bias", "layers.0.weight", "layers.0.bias", "layers.2.weight",
-        "layers.2.bias", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var",
+        "scale",
+        "steps",
+        "fc.weight",
+        "fc.bias",
+        "layers.0.weight",
+        "layers.0.bias",
+        "layers.2.weight",
+        "layers.2.bias",
+        "bn.weight",
+        "bn.bias",
+        "bn.running_mean",
+        "bn.running_var",
         "bn.num_batches_tracked",
     ]
     assert sd["bn.num_batches_tracked"].dtype == np.int64
@@ -319,14 +345,30 @@ def test_layers_follow_the_default_dtype(float64):
 def test_repr_matches_pytorch_layout():
     torch = pytest.importorskip("torch")
     ours = nn.Sequential(
-        nn.Linear(2, 3), nn.ReLU(), nn.BatchNorm1d(3), nn.LeakyReLU(0.2),
-        nn.Sequential(nn.Linear(3, 1, bias=False)), nn.Sigmoid(), nn.Softmax(dim=1), nn.LogSoftmax(dim=-1),
-        nn.Flatten(), nn.Identity(), nn.Tanh(),
+        nn.Linear(2, 3),
+        nn.ReLU(),
+        nn.BatchNorm1d(3),
+        nn.LeakyReLU(0.2),
+        nn.Sequential(nn.Linear(3, 1, bias=False)),
+        nn.Sigmoid(),
+        nn.Softmax(dim=1),
+        nn.LogSoftmax(dim=-1),
+        nn.Flatten(),
+        nn.Identity(),
+        nn.Tanh(),
     )
     theirs = torch.nn.Sequential(
-        torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.BatchNorm1d(3), torch.nn.LeakyReLU(0.2),
-        torch.nn.Sequential(torch.nn.Linear(3, 1, bias=False)), torch.nn.Sigmoid(), torch.nn.Softmax(dim=1),
-        torch.nn.LogSoftmax(dim=-1), torch.nn.Flatten(), torch.nn.Identity(), torch.nn.Tanh(),
+        torch.nn.Linear(2, 3),
+        torch.nn.ReLU(),
+        torch.nn.BatchNorm1d(3),
+        torch.nn.LeakyReLU(0.2),
+        torch.nn.Sequential(torch.nn.Linear(3, 1, bias=False)),
+        torch.nn.Sigmoid(),
+        torch.nn.Softmax(dim=1),
+        torch.nn.LogSoftmax(dim=-1),
+        torch.nn.Flatten(),
+        torch.nn.Identity(),
+        torch.nn.Tanh(),
     )
     assert repr(ours) == repr(theirs)
     assert repr(nn.Dropout(0.25)) == "Dropout(p=0.25)"

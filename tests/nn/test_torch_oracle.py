@@ -118,7 +118,12 @@ def test_step_matches_heaviside(rng):
 def test_mlp(rng):
     def build(lib):
         return lib.Sequential(
-            lib.Linear(4, 8), lib.BatchNorm1d(8), lib.ReLU(), lib.Linear(8, 6), lib.Tanh(), lib.Linear(6, 3),
+            lib.Linear(4, 8),
+            lib.BatchNorm1d(8),
+            lib.ReLU(),
+            lib.Linear(8, 6),
+            lib.Tanh(),
+            lib.Linear(6, 3),
             lib.LogSoftmax(dim=1),
         )
 
@@ -236,8 +241,12 @@ REDUCTIONS = ["mean", "sum", "none"]
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_mse_loss(rng, reduction):
     compare_loss(
-        nn.MSELoss(reduction=reduction), torch.nn.MSELoss(reduction=reduction), rng.standard_normal((6, 3)),
-        rng.standard_normal((6, 3)), f"MSELoss {reduction}", target_grad=True,
+        nn.MSELoss(reduction=reduction),
+        torch.nn.MSELoss(reduction=reduction),
+        rng.standard_normal((6, 3)),
+        rng.standard_normal((6, 3)),
+        f"MSELoss {reduction}",
+        target_grad=True,
     )
 
 
@@ -247,7 +256,9 @@ def test_cross_entropy_labels(rng, reduction, label_smoothing):
     compare_loss(
         nn.CrossEntropyLoss(reduction=reduction, label_smoothing=label_smoothing),
         torch.nn.CrossEntropyLoss(reduction=reduction, label_smoothing=label_smoothing),
-        rng.standard_normal((7, 4)) * 2, rng.integers(0, 4, 7), f"CrossEntropyLoss labels {reduction}",
+        rng.standard_normal((7, 4)) * 2,
+        rng.integers(0, 4, 7),
+        f"CrossEntropyLoss labels {reduction}",
     )
 
 
@@ -257,7 +268,9 @@ def test_cross_entropy_probabilities(rng, reduction, label_smoothing):
     compare_loss(
         nn.CrossEntropyLoss(reduction=reduction, label_smoothing=label_smoothing),
         torch.nn.CrossEntropyLoss(reduction=reduction, label_smoothing=label_smoothing),
-        rng.standard_normal((7, 4)) * 2, rng.dirichlet(np.ones(4), 7), f"CrossEntropyLoss probs {reduction}",
+        rng.standard_normal((7, 4)) * 2,
+        rng.dirichlet(np.ones(4), 7),
+        f"CrossEntropyLoss probs {reduction}",
         target_grad=True,
     )
 
@@ -266,7 +279,10 @@ def test_cross_entropy_probabilities(rng, reduction, label_smoothing):
 def test_nll_loss(rng, reduction):
     log_p = np.log(rng.dirichlet(np.ones(5), 6))
     compare_loss(
-        nn.NLLLoss(reduction=reduction), torch.nn.NLLLoss(reduction=reduction), log_p, rng.integers(0, 5, 6),
+        nn.NLLLoss(reduction=reduction),
+        torch.nn.NLLLoss(reduction=reduction),
+        log_p,
+        rng.integers(0, 5, 6),
         f"NLLLoss {reduction}",
     )
 
@@ -274,16 +290,23 @@ def test_nll_loss(rng, reduction):
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_bce_loss(rng, reduction):
     compare_loss(
-        nn.BCELoss(reduction=reduction), torch.nn.BCELoss(reduction=reduction),
-        rng.uniform(0.01, 0.99, (6, 2)), rng.uniform(0, 1, (6, 2)), f"BCELoss {reduction}", target_grad=True,
+        nn.BCELoss(reduction=reduction),
+        torch.nn.BCELoss(reduction=reduction),
+        rng.uniform(0.01, 0.99, (6, 2)),
+        rng.uniform(0, 1, (6, 2)),
+        f"BCELoss {reduction}",
+        target_grad=True,
     )
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_bce_with_logits_loss(rng, reduction):
     compare_loss(
-        nn.BCEWithLogitsLoss(reduction=reduction), torch.nn.BCEWithLogitsLoss(reduction=reduction),
-        rng.standard_normal((6, 2)) * 4, rng.uniform(0, 1, (6, 2)), f"BCEWithLogitsLoss {reduction}",
+        nn.BCEWithLogitsLoss(reduction=reduction),
+        torch.nn.BCEWithLogitsLoss(reduction=reduction),
+        rng.standard_normal((6, 2)) * 4,
+        rng.uniform(0, 1, (6, 2)),
+        f"BCEWithLogitsLoss {reduction}",
         target_grad=True,
     )
 
@@ -295,8 +318,12 @@ def test_bce_with_logits_loss_pos_weight(rng, reduction):
     theirs = torch.nn.BCEWithLogitsLoss(reduction=reduction, pos_weight=torch64(pos_weight))
     assert list(ours.state_dict()) == list(theirs.state_dict()) == ["pos_weight"]
     compare_loss(
-        ours, theirs, rng.standard_normal((6, 2)) * 4, rng.uniform(0, 1, (6, 2)),
-        f"BCEWithLogitsLoss pos_weight {reduction}", target_grad=True,
+        ours,
+        theirs,
+        rng.standard_normal((6, 2)) * 4,
+        rng.uniform(0, 1, (6, 2)),
+        f"BCEWithLogitsLoss pos_weight {reduction}",
+        target_grad=True,
     )
 
 

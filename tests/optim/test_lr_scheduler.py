@@ -144,8 +144,38 @@ def test_scheduler_argument_errors():
 # ReduceLROnPlateau
 # ---------------------------------------------------------------------------------------------------------
 
-METRICS = [1.0, 0.9, 0.95, 0.91, 0.9, 0.8999, 0.85, 0.86, 0.87, 0.88, 0.84, 0.84, 0.9, 0.83, 0.95,
-           0.96, 0.97, 0.7, 0.71, 0.72, 0.73, 0.74, 0.69, 0.75, 0.76, 0.77, 0.78, 0.79, 0.8, 0.81]
+METRICS = [
+    1.0,
+    0.9,
+    0.95,
+    0.91,
+    0.9,
+    0.8999,
+    0.85,
+    0.86,
+    0.87,
+    0.88,
+    0.84,
+    0.84,
+    0.9,
+    0.83,
+    0.95,
+    0.96,
+    0.97,
+    0.7,
+    0.71,
+    0.72,
+    0.73,
+    0.74,
+    0.69,
+    0.75,
+    0.76,
+    0.77,
+    0.78,
+    0.79,
+    0.8,
+    0.81,
+]
 
 PLATEAU = [
     {"patience": 2},
@@ -170,7 +200,10 @@ def test_reduce_on_plateau_equals_torch(kwargs):
             ref.step(metric)
         want.append(ref.get_last_lr())
         assert (sched.best, sched.num_bad_epochs, sched.cooldown_counter) == (
-            ref.best, ref.num_bad_epochs, ref.cooldown_counter)
+            ref.best,
+            ref.num_bad_epochs,
+            ref.cooldown_counter,
+        )
     assert got == want
     assert got[-1] != got[0]  # the script does trigger reductions
 

@@ -68,10 +68,15 @@ def demo_parser(name: str, settings_class: type) -> argparse.ArgumentParser:
         description=demos.describe(name) + ". Defaults are the tutorial's settings.",
         argument_default=argparse.SUPPRESS,  # only the flags given override the settings
     )
-    parser.add_argument("--out", default=None, metavar="DIR",
-                        help=f"output folder (default: {DEFAULT_ROOT / name})")
-    parser.add_argument("--quick", action="store_true", default=False,
-                        help="smaller settings for a fast run (explicit flags still win)")
+    parser.add_argument(
+        "--out", default=None, metavar="DIR", help=f"output folder (default: {DEFAULT_ROOT / name})"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        default=False,
+        help="smaller settings for a fast run (explicit flags still win)",
+    )
     _threads_flag(parser)
     hints = typing.get_type_hints(settings_class)
     for f in dataclasses.fields(settings_class):
@@ -83,12 +88,18 @@ def demo_parser(name: str, settings_class: type) -> argparse.ArgumentParser:
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, help=help_text)
         elif origin is tuple:
             item = typing.get_args(kind)[0]
-            parser.add_argument(flag, dest=f.name, nargs="+", type=item, metavar=item.__name__.upper(),
-                                help=help_text)
+            parser.add_argument(
+                flag, dest=f.name, nargs="+", type=item, metavar=item.__name__.upper(), help=help_text
+            )
         elif origin in (typing.Union, types.UnionType):  # e.g. int | None
             item = next(a for a in typing.get_args(kind) if a is not type(None))
-            parser.add_argument(flag, dest=f.name, type=_optional(item), metavar=item.__name__.upper(),
-                                help=help_text + "; 'none' for no value")
+            parser.add_argument(
+                flag,
+                dest=f.name,
+                type=_optional(item),
+                metavar=item.__name__.upper(),
+                help=help_text + "; 'none' for no value",
+            )
         else:
             parser.add_argument(flag, dest=f.name, type=kind, metavar=kind.__name__.upper(), help=help_text)
     return parser
@@ -97,9 +108,13 @@ def demo_parser(name: str, settings_class: type) -> argparse.ArgumentParser:
 def _threads_flag(parser: argparse.ArgumentParser) -> None:
     # The demos multiply small matrices (a batch of 100 by 784×50): one BLAS thread is fastest, and several
     # can be ten times slower when another process keeps a core busy (OpenBLAS's threads wait on each other).
-    parser.add_argument("--threads", type=int, default=1, metavar="N",
-                        help="BLAS threads (default 1, the fastest for the demos' small matrices; 0: NumPy's "
-                        "choice)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        metavar="N",
+        help="BLAS threads (default 1, the fastest for the demos' small matrices; 0: NumPy's choice)",
+    )
 
 
 def _limit_threads(n: int) -> None:
@@ -108,8 +123,11 @@ def _limit_threads(n: int) -> None:
     try:
         numnet.set_num_threads(n)
     except ImportError:  # threadpoolctl is an optional extra
-        print("numnet demo: threadpoolctl is not installed, so the BLAS threads are NumPy's choice "
-              "(pip install threadpoolctl)", file=sys.stderr)
+        print(
+            "numnet demo: threadpoolctl is not installed, so the BLAS threads are NumPy's choice "
+            "(pip install threadpoolctl)",
+            file=sys.stderr,
+        )
 
 
 def _optional(kind: type) -> Any:
@@ -122,11 +140,16 @@ def _optional(kind: type) -> Any:
 
 def _all_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="numnet demo all", description="Run every demo in turn.")
-    parser.add_argument("--out", default=None, metavar="DIR",
-                        help=f"root folder; each demo writes to DIR/NAME (default: {DEFAULT_ROOT})")
+    parser.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help=f"root folder; each demo writes to DIR/NAME (default: {DEFAULT_ROOT})",
+    )
     parser.add_argument("--quick", action="store_true", help="each demo with its smaller QUICK settings")
-    parser.add_argument("--only", nargs="+", metavar="NAME", choices=list(demos.DEMOS),
-                        help="run only these demos")
+    parser.add_argument(
+        "--only", nargs="+", metavar="NAME", choices=list(demos.DEMOS), help="run only these demos"
+    )
     _threads_flag(parser)
     return parser
 

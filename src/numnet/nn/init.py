@@ -132,8 +132,6 @@ def kaiming_uniform_(
     return uniform_(tensor, -bound, bound)
 
 
-def kaiming_normal_(
-    tensor: Any, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
-) -> Any:
+def kaiming_normal_(tensor: Any, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Any:
     """He: w ~ N(0, std²), std = gain/√fan (for ReLU: √(2/fan_in))."""
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
