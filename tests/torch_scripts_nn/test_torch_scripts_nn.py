@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
-SCRIPTS = sorted(p.name for p in HERE.glob("*.py") if not p.name.startswith("test_"))
+SCRIPTS = sorted(p.name for p in HERE.glob("*.py") if not p.name.startswith(("test_", "__")))
 RTOL = 2e-5  # float32 rounding, compounded over a few dozen optimizer steps
 TIMEOUT_S = 300
 
