@@ -11,7 +11,7 @@ checkpoints share), whose functions are re-exported here: ``save_arrays`` / ``lo
 * ``load(f)``: the model, in eval mode. ``load(f, weights_only=True)`` returns what was saved as plain data
   (for a module: ``{"config", "state_dict", "metadata"}``), tensors as ``numnet.Tensor``; no layer is built.
 * ``load_with_metadata(f)``: ``(model, metadata)``. ``check_model_metadata(metadata, datasets)`` checks the
-  fields the command line reads (``in_features``, ``samples``, ``dataset``, ``settings``).
+  fields the command line reads (``in_features``, ``input_shape``, ``samples``, ``dataset``, ``settings``).
 
 A model file's architecture is checked against its stored weights before any layer is built: a file
 whose config declares layers far larger than its arrays is refused instead of allocating them.
@@ -217,6 +217,8 @@ def load(f: Target, *, weights_only: bool = False) -> Any:
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _MAX_COUNT = 10**9
+# The most values one input sample may have (``input_shape``'s product): the CLI allocates that many.
+_MAX_SAMPLE_SIZE = 10**7
 
 
 def _count(value: Any, where: str, low: int) -> int:
@@ -241,12 +243,31 @@ def _plain_json(value: Any, where: str, depth: int = 0) -> None:
     )
 
 
+def _check_input_shape(shape: Any, in_features: Any, where: str) -> None:
+    if type(shape) is not list or not 1 <= len(shape) <= 3 or any(type(s) is not int or s < 1 for s in shape):
+        raise ModelFileError(
+            f"{where}: input_shape must be a list of 1 to 3 integers ≥ 1 (e.g. [784] or [1, 28, 28]), "
+            f"got {shape!r:.80}"
+        )
+    size = math.prod(shape)
+    if size > _MAX_SAMPLE_SIZE:
+        raise ModelFileError(
+            f"{where}: input_shape {shape} has {size:,} values per sample, more than {_MAX_SAMPLE_SIZE:,}"
+        )
+    if in_features is not None and size != in_features:
+        raise ModelFileError(
+            f"{where}: input_shape {shape} ({size:,} values) does not match in_features {in_features}"
+        )
+
+
 def check_model_metadata(
     metadata: Any, datasets: Collection[str] | None, where: str = "model metadata"
 ) -> dict:
     """Check the metadata fields the CLI uses; returns ``metadata`` (a dict; ``{}`` for None).
 
-    ``in_features`` an integer ≥ 1; ``samples`` (top level or in ``settings``) None or an integer ≥ 1;
+    ``in_features`` an integer ≥ 1; ``input_shape`` (one sample's shape: ``[784]`` or a CNN's ``[C, H, W]``)
+    a list of 1 to 3 integers ≥ 1 whose product is at most 10⁷ and equals ``in_features`` when both are
+    given; ``samples`` (top level or in ``settings``) None or an integer ≥ 1;
     ``dataset`` None or one of ``datasets`` (the built-in names: never a path), or with ``datasets=None`` any
     short name (the CLI then reads only a built-in one on the file's word; a path it names is never opened
     unless the user passes it again with ``--dataset``); ``settings`` a dict of plain
@@ -259,6 +280,8 @@ def check_model_metadata(
         raise ModelFileError(f"{where} must be a dict, got {type(metadata).__name__}")
     if "in_features" in metadata:
         _count(metadata["in_features"], f"{where}: in_features", 1)
+    if "input_shape" in metadata:
+        _check_input_shape(metadata["input_shape"], metadata.get("in_features"), where)
     dataset = metadata.get("dataset")
     if datasets is None:
         if dataset is not None and not (isinstance(dataset, str) and 0 < len(dataset) <= 4096):

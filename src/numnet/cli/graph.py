@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from numnet.cli.errors import CLIError
-from numnet.cli.model_files import input_width, load_model
+from numnet.cli.model_files import load_model, sample_shape
 
 
 def register(commands: Any) -> None:
@@ -48,9 +48,10 @@ def run_graph(args: argparse.Namespace) -> int:
     if hasattr(model, "eval"):
         model.eval()
 
-    in_features = input_width(model, metadata)
+    shape = sample_shape(model, metadata)  # (in_features,) or a CNN's (C, H, W)
+    described = ", ".join(map(str, (1, *shape)))
     rng = np.random.default_rng(0)
-    x = Tensor(rng.standard_normal((1, in_features)).astype(backend.get_default_dtype()))
+    x = Tensor(rng.standard_normal((1, *shape)).astype(backend.get_default_dtype()))
     try:
         if args.grads:
             target, loss_fn = _loss_and_target(model, x, metadata)
@@ -58,9 +59,9 @@ def run_graph(args: argparse.Namespace) -> int:
         else:
             root = model(x)
     except (ValueError, TypeError) as exc:
-        raise CLIError(f"cannot run {file.name} on an input of {in_features} features: {exc}") from None
+        raise CLIError(f"cannot run {file.name} on an input of shape ({described}): {exc}") from None
 
-    title = f"{file.name}: input (1, {in_features})"
+    title = f"{file.name}: input ({described})"
     text = graph.to_dot(
         root, params=model, inputs={"input": x}, show_values=args.values, show_grads=args.grads, title=title
     )

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import numnet
-from numnet import data
+from numnet import data, models
 from numnet.cli.errors import CLIError, one_line
 from numnet.files import atomic_write
 from numnet.io import ModelFileError, check_model_metadata
@@ -110,10 +111,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if split is None:
         raise CLIError(f"dataset {name} has no {args.split} split; use --split train")
     x, y = split
-    if x.shape[1] != input_width(model, meta):
-        raise CLIError(
-            f"dataset {name} has {x.shape[1]} features but the model expects {input_width(model, meta)}"
-        )
+    shape = sample_shape(model, meta)
+    if x.shape[1] != math.prod(shape):
+        raise CLIError(f"dataset {name} has {x.shape[1]} features but the model expects {_described(shape)}")
+    x = x.reshape(len(x), *shape)  # (N, C, H, W) for a CNN; a view
     # the same loss, targets and metrics as numnet train used (the loss it chose is in the metadata)
     loss_fn, loss_name = make_loss(meta.get("loss", "auto"), splits)
     if splits.task == "classification" and y.size and y.max() >= meta.get("num_outputs", splits.num_outputs):
@@ -136,7 +137,9 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--proba", action="store_true", help="print class probabilities instead of labels")
 
 
-def read_inputs(path: Path, expected: int) -> np.ndarray:
+def read_inputs(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """The inputs in ``path`` (.npy or .csv) as float32 ``(N, *shape)``: flat rows of ``prod(shape)`` values
+    are reshaped to the model's sample shape (a CNN's (C, H, W)); an .npy already shaped so is taken as is."""
     if path.exists() and not path.is_file():
         raise CLIError(
             f"input file {path} is not a regular file (a folder, pipe or device); give a .csv or .npy"
@@ -169,10 +172,15 @@ def read_inputs(path: Path, expected: int) -> np.ndarray:
     else:
         raise CLIError(f"{path}: inputs must be a .csv or .npy file")
     x = np.asarray(x, dtype=np.float32)
+    if x.ndim == len(shape) + 1 and x.shape[1:] == shape:
+        return x
     x = x.reshape(1, -1) if x.ndim == 1 else x.reshape(len(x), -1)
-    if x.shape[1] != expected:
-        raise CLIError(f"{path}: rows have {x.shape[1]} values but the model expects {expected} features")
-    return x
+    if x.shape[1] != math.prod(shape):
+        raise CLIError(
+            f"{path}: rows have {x.shape[1]} values but the model expects {_described(shape)}; "
+            "give one sample per row"
+        )
+    return x.reshape(len(x), *shape)
 
 
 def _not_number(value: str) -> bool:
@@ -183,23 +191,30 @@ def _not_number(value: str) -> bool:
     return False
 
 
-def input_width(model: Any, meta: dict[str, Any]) -> int:
-    """The input width: from the metadata, else from the first layer that declares ``in_features``."""
-    if "in_features" in meta:
-        return int(meta["in_features"])
-    modules = model.modules() if hasattr(model, "modules") else [model]
-    value = next((m.in_features for m in modules if isinstance(getattr(m, "in_features", None), int)), None)
-    if value is None:
-        raise CLIError(
-            "cannot tell how many input features this model takes (its file has no in_features "
-            "and it has no Linear layer)"
-        )
-    return int(value)
+def sample_shape(model: Any, meta: dict[str, Any]) -> tuple[int, ...]:
+    """The shape of one input sample: ``(in_features,)`` for an MLP, ``(C, H, W)`` for a CNN.
+
+    From the metadata's ``input_shape`` (numnet train writes it), else its ``in_features``, else the model's
+    first ``Linear`` (``numnet.models.input_shape``); a CNN saved without ``input_shape`` is refused."""
+    if "input_shape" not in meta and "in_features" in meta:
+        return (int(meta["in_features"]),)
+    if not hasattr(model, "modules"):
+        raise CLIError("this model file holds no layers to run; give a model saved from an nn.Module")
+    try:
+        return models.input_shape(model, meta)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def _described(shape: tuple[int, ...]) -> str:
+    if len(shape) == 1:
+        return f"{shape[0]} features"
+    return f"{math.prod(shape)} values per sample (images {'×'.join(map(str, shape))})"
 
 
 def run_predict(args: argparse.Namespace) -> int:
     model, meta = load_model(args.model)
-    x = read_inputs(Path(args.input), input_width(model, meta))
+    x = read_inputs(Path(args.input), sample_shape(model, meta))
     model.eval()
     with numnet.no_grad():
         scores = model(numnet.Tensor(x)).data
@@ -240,5 +255,5 @@ def add_summary_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_summary(args: argparse.Namespace) -> int:
     model, meta = load_model(args.model)
-    print(summary_table(model, (input_width(model, meta),)))
+    print(summary_table(model, sample_shape(model, meta)))
     return 0

@@ -16,7 +16,7 @@ from numnet.recipe import DEFAULTS, LOSSES, MODELS, OPTIMIZERS, SCHEDULERS, TASK
 def register(commands: Any) -> None:
     """Add the ``train`` sub-command to ``numnet``'s sub-parsers."""
     parser = commands.add_parser(
-        "train", help="train an MLP on a dataset and write model, history and pictures"
+        "train", help="train an MLP or a CNN on a dataset and write model, history and pictures"
     )
     add_arguments(parser)
     parser.set_defaults(run=run_train)
@@ -37,7 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=TASKS,
         help="how a file's target is read: classes or a quantity (default auto: whole numbers are classes)",
     )
-    add("--model", choices=MODELS, help="architecture (default mlp)")
+    add(
+        "--model",
+        choices=MODELS,
+        help="architecture: mlp (default, shaped by --hidden etc.), or the book's simple-cnn / deep-cnn for "
+        "image datasets (mnist, fashion-mnist, digits)",
+    )
     add("--samples", type=int, help="number of samples for generated datasets (moons, curve, …)")
     add("--hidden", help="hidden layer sizes, comma-separated (default 50; '' for none)")
     add("--activation", choices=list(ACTIVATIONS), help="hidden activation (default relu)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,10 @@ class DatasetError(ValueError):
 @dataclass
 class Splits:
     """``train``/``validation``/``test`` as (X float32 (N, D), y) pairs; y int64 labels for classification,
-    float32 (N, k) for regression. ``validation`` or ``test`` may be None."""
+    float32 (N, k) for regression. ``validation`` or ``test`` may be None.
+
+    ``image_shape`` is (C, H, W) when the rows are images (mnist, fashion-mnist, digits, an .npz of images),
+    None for flat features; ``as_images()`` gives the splits with X shaped (N, C, H, W) for a CNN."""
 
     name: str
     train: tuple[np.ndarray, np.ndarray]
@@ -37,10 +40,30 @@ class Splits:
     task: str  # "classification" or "regression"
     num_outputs: int
     feature_names: list[str] | None = None
+    image_shape: tuple[int, int, int] | None = None
+
+    def as_images(self) -> Splits:
+        """These splits with every X reshaped (views, no copy) from (N, C·H·W) to (N, C, H, W).
+
+        Raises DatasetError when the rows are not images (moons, a CSV of features)."""
+        if self.image_shape is None:
+            raise DatasetError(
+                f"dataset {self.name} has flat features, not images, so a CNN cannot take it; use --model "
+                "mlp, or an image dataset (mnist, fashion-mnist, digits, or an .npz whose X is (N, C, H, W))"
+            )
+        shape = self.image_shape
+
+        def reshaped(split: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray] | None:
+            return None if split is None else (split[0].reshape(len(split[0]), *shape), split[1])
+
+        return replace(
+            self, train=reshaped(self.train), validation=reshaped(self.validation), test=reshaped(self.test)
+        )
 
     @property
     def in_features(self) -> int:
-        return int(self.train[0].shape[1])
+        """The number of values in one input sample (C·H·W for images)."""
+        return int(np.prod(self.train[0].shape[1:]))
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -84,10 +107,10 @@ def load_dataset(
     if key in ("mnist", "fashion-mnist"):
         loader = data.load_mnist if key == "mnist" else data.load_fashion_mnist
         splits = loader()
-        return _classification(key, splits.train, splits.validation, splits.test)
+        return _classification(key, splits.train, splits.validation, splits.test, image_shape=(1, 28, 28))
     if key == "digits":
         x, y = data.load_digits()
-        return _classification(key, *_split(x, y, seed))
+        return _classification(key, *_split(x, y, seed), image_shape=(1, 8, 8))
     if key == "xor":
         x, y = data.make_xor()
         return _classification(key, (x, y), None, (x, y))
@@ -147,9 +170,12 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def _load_file(path: Path, seed: int, target: str | None, task: str = "auto") -> Splits:
     if not path.is_file():
         raise DatasetError(f"data file {path} does not exist")
+    image_shape = None
     if path.suffix.lower() == ".npz":
         x, y = _read_npz(path)
         feature_names = None
+        if x.ndim in (3, 4) and min(x.shape[1:]) >= 1:  # images (N, H, W) or (N, C, H, W)
+            image_shape = tuple(int(n) for n in ((1, *x.shape[1:]) if x.ndim == 3 else x.shape[1:]))
     else:
         x, y, feature_names = _read_csv(path, target)
     x = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
@@ -190,10 +216,12 @@ def _load_file(path: Path, seed: int, target: str | None, task: str = "auto") ->
                 "If it is a quantity, pass --task regression; if they are classes, --task classification"
             )
         train, validation, test = _split(x, labels, seed)
-        return _classification(path.name, train, validation, test, feature_names=feature_names)
+        return _classification(
+            path.name, train, validation, test, feature_names=feature_names, image_shape=image_shape
+        )
     y = y.astype(np.float32).reshape(len(y), -1)
     train, validation, test = _split(x, y, seed)
-    return Splits(path.name, train, validation, test, "regression", y.shape[1], feature_names)
+    return Splits(path.name, train, validation, test, "regression", y.shape[1], feature_names, image_shape)
 
 
 def _read_csv(path: Path, target: str | None) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -6,7 +6,7 @@ import numbers
 from pathlib import Path
 from typing import Any
 
-from numnet import optim
+from numnet import models, optim
 from numnet.models import ACTIVATIONS, INITS
 from numnet.recipe.datasets import GENERATED, NAMED
 
@@ -47,8 +47,11 @@ OPTIMIZERS = optim.OPTIMIZERS
 LOSSES = ("auto", "cross_entropy", "mse", "bce")
 SCHEDULERS = ("none", "step", "cosine", "plateau")
 TASKS = ("auto", "classification", "regression")
-# Architectures ``build_model`` knows; a new one is a name here and a branch there.
-MODELS = ("mlp",)
+# Architectures ``build_model`` knows: the MLP the flags shape, and the image nets ``numnet.models.build``
+# builds by name (the book's SimpleConvNet and DeepConvNet), whose layers are fixed.
+MODELS = ("mlp", *models.names())
+# Settings that shape only the MLP: another --model refuses them unless they keep their defaults.
+MLP_ONLY = ("hidden", "activation", "init", "dropout", "batchnorm")
 # Optimizers that use ``momentum`` (the others ignore it).
 WITH_MOMENTUM = ("sgd", "momentum")
 
@@ -176,6 +179,17 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"--dropout must be in [0, 1), got {checked['dropout']}")
     if checked["momentum"] >= 1:
         raise ValueError(f"--momentum must be below 1, got {checked['momentum']}")
+    if checked["model"] != "mlp":
+        changed = [
+            _flag(name) if checked[name] is True else f"{_flag(name)} {checked[name]}"
+            for name in MLP_ONLY
+            if _normalise(name, checked[name]) != _normalise(name, DEFAULTS[name])
+        ]
+        if changed:
+            raise ValueError(
+                f"{', '.join(changed)} shape the MLP only; --model {checked['model']} has the book's fixed "
+                "layers: leave those out, or use --model mlp"
+            )
     return checked
 
 

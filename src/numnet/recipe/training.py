@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 import numnet
-from numnet import data, nn, optim
+from numnet import data, models, nn, optim
 from numnet.files import atomic_write_text, create_unique_folder
 from numnet.models import mlp
 from numnet.recipe.datasets import Splits, load_dataset
@@ -101,10 +101,19 @@ def make_scheduler(settings: dict[str, Any], optimizer: optim.Optimizer, has_val
 
 
 def build_model(settings: dict[str, Any], input_shape: Sequence[int], n_outputs: int) -> nn.Module:
-    """The network ``settings["model"]`` names for inputs of ``input_shape`` (one sample, e.g. ``(784,)``)
-    and ``n_outputs`` outputs. Every front end builds its model here, so a new architecture is one branch."""
-    if settings["model"] != "mlp":
-        raise ValueError(f"unknown model {settings['model']!r}; use mlp")
+    """The network ``settings["model"]`` names for inputs of ``input_shape`` (one sample: ``(784,)`` for an
+    MLP, ``(C, H, W)`` for a CNN) and ``n_outputs`` outputs. Every front end builds its model here: ``mlp``
+    from the flags, the image nets of ``numnet.models`` (``simple-cnn``, ``deep-cnn``) by name."""
+    name = settings["model"]
+    if name in models.names():
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"--model {name} takes images (C, H, W), but the inputs are flat rows of shape "
+                f"{tuple(input_shape)}; use an image dataset (mnist, fashion-mnist, digits) or --model mlp"
+            )
+        return models.build(name, input_shape, n_outputs)
+    if name != "mlp":
+        raise ValueError(f"unknown model {name!r}; use one of mlp, {', '.join(models.names())}")
     return mlp(
         int(math.prod(input_shape)),
         parse_hidden(settings["hidden"]),
@@ -198,6 +207,8 @@ def train_from_settings(
         n_samples=settings["samples"],
         task=settings["task"],
     )
+    if settings["model"] != "mlp":
+        splits = splits.as_images()  # (N, C, H, W) for a CNN; refused in one line for flat features
     loss_fn, loss_name = make_loss(settings["loss"], splits)
     out_features = output_width(loss_name, splits.num_outputs)
     model = build_model(settings, splits.input_shape, out_features)
@@ -238,9 +249,15 @@ def train_from_settings(
         callbacks.append(Checkpoint(out / "checkpoint.npz", every=max(settings["checkpoint_every"], 1)))
 
     hidden = parse_hidden(settings["hidden"])
+    if settings["model"] == "mlp":
+        described = (
+            f"{splits.in_features}-{'-'.join(map(str, hidden)) + '-' if hidden else ''}{out_features} "
+            f"{settings['activation']}"
+        )
+    else:
+        described = f"{settings['model']} {'×'.join(map(str, splits.input_shape))} → {out_features}"
     say(
-        f"numnet train: {splits.name} ({len(splits.train[0])} training samples), model {splits.in_features}-"
-        f"{'-'.join(map(str, hidden)) + '-' if hidden else ''}{out_features} {settings['activation']}, "
+        f"numnet train: {splits.name} ({len(splits.train[0])} training samples), model {described}, "
         f"{settings['optimizer']} lr {settings['lr']}, batch {settings['batch_size']}, "
         f"{settings['epochs']} epochs"
     )
@@ -275,6 +292,7 @@ def train_from_settings(
         "task": splits.task,
         "loss": loss_name,
         "in_features": splits.in_features,
+        "input_shape": list(splits.input_shape),  # (C, H, W) for a CNN: what evaluate/predict/graph feed it
         "num_outputs": splits.num_outputs,
         "feature_names": splits.feature_names,
         "settings": settings,
