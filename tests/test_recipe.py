@@ -85,3 +85,15 @@ def test_the_recipe_never_imports_the_cli():
             if isinstance(node, ast.ImportFrom):
                 names = [node.module or ""]
             assert not any(n == "numnet.cli" or n.startswith("numnet.cli.") for n in names), path
+
+
+def test_the_book_cnn_trains_with_the_books_optimizer_unless_told_otherwise():
+    # SimpleConvNet's 0.01-std weights hardly move under the MLP's SGD lr 0.1: its defaults are the book's
+    # Adam lr 0.001 and 20 epochs; a value the user gives still wins, and the MLP keeps its own defaults.
+    from numnet.recipe import DEFAULTS, check_settings
+
+    cnn = check_settings({"model": "simple-cnn"})
+    assert (cnn["optimizer"], cnn["lr"], cnn["epochs"]) == ("adam", 0.001, 20)
+    assert check_settings({"model": "simple-cnn", "lr": 0.01})["lr"] == 0.01
+    mlp = check_settings({})
+    assert (mlp["optimizer"], mlp["lr"], mlp["epochs"]) == (DEFAULTS["optimizer"], 0.1, 30)

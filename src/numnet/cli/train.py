@@ -10,7 +10,16 @@ from typing import Any
 
 from numnet.cli.errors import CLIError
 from numnet.models import ACTIVATIONS, INITS
-from numnet.recipe import DEFAULTS, LOSSES, MODELS, OPTIMIZERS, SCHEDULERS, TASKS, train_from_settings
+from numnet.recipe import (
+    DEFAULTS,
+    LOSSES,
+    MODELS,
+    OPTIMIZERS,
+    SCHEDULERS,
+    TASKS,
+    defaults_for,
+    train_from_settings,
+)
 
 
 def register(commands: Any) -> None:
@@ -86,12 +95,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """Defaults, then the config file, then the flags given on the command line."""
-    settings = dict(DEFAULTS)
+    """Defaults (the chosen model's: ``recipe.defaults_for``), then the config file, then the flags given."""
+    given: dict[str, Any] = {}
     if args.config:
-        settings.update(read_config(Path(args.config)))
-    settings.update({k: v for k, v in vars(args).items() if k in DEFAULTS and v is not None})
-    return settings
+        given.update(read_config(Path(args.config)))
+    given.update({k: v for k, v in vars(args).items() if k in DEFAULTS and v is not None})
+    return {**defaults_for(given.get("model", DEFAULTS["model"])), **given}
 
 
 def read_config(path: Path) -> dict[str, Any]:
