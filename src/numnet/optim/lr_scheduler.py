@@ -776,15 +776,17 @@ class OneCycleLR(LRScheduler):
         _check_real(name, "final_div_factor", final_div_factor)
         self.anneal_strategy = anneal_strategy
         total = self.total_steps
+        # Both shapes of the cycle open with the warm-up: lr initial_lr → max_lr, momentum max → base.
+        warm_up = {
+            "end_step": float(pct_start * total) - 1,
+            "start_lr": "initial_lr",
+            "end_lr": "max_lr",
+            "start_momentum": "max_momentum",
+            "end_momentum": "base_momentum",
+        }
         if three_phase:
             self._schedule_phases = [
-                {
-                    "end_step": float(pct_start * total) - 1,
-                    "start_lr": "initial_lr",
-                    "end_lr": "max_lr",
-                    "start_momentum": "max_momentum",
-                    "end_momentum": "base_momentum",
-                },
+                warm_up,
                 {
                     "end_step": float(2 * pct_start * total) - 2,
                     "start_lr": "max_lr",
@@ -802,13 +804,7 @@ class OneCycleLR(LRScheduler):
             ]
         else:
             self._schedule_phases = [
-                {
-                    "end_step": float(pct_start * total) - 1,
-                    "start_lr": "initial_lr",
-                    "end_lr": "max_lr",
-                    "start_momentum": "max_momentum",
-                    "end_momentum": "base_momentum",
-                },
+                warm_up,
                 {
                     "end_step": total - 1,
                     "start_lr": "max_lr",
