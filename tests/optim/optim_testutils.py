@@ -79,6 +79,62 @@ def twins(arrays: list[np.ndarray]) -> tuple[list[numnet.Tensor], list[torch.Ten
     return ours, theirs
 
 
+# Parameter shapes of the oracle runs: a matrix, a vector, a scalar and a 3-d array.
+SHAPES = [(4, 3), (5,), (), (2, 3, 2)]
+
+
+def start_arrays(seed: int) -> list[np.ndarray]:
+    """Float64 starting values, one array per shape in ``SHAPES``."""
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(shape) for shape in SHAPES]
+
+
+def run_random_gradients(
+    ours_cls: type, torch_cls: type, kwargs: dict[str, Any], steps: int
+) -> tuple[list[numnet.Tensor], list[torch.Tensor]]:
+    """Both optimizers fed the same random gradients for ``steps`` steps, set directly as .grad (at steps
+    3, 10, 17, ... the second parameter has none, so it and its state must be skipped); the parameters."""
+    ours, theirs = twins(start_arrays(0))
+    opt, ref = ours_cls(ours, **kwargs), torch_optimizer(torch_cls, theirs, kwargs)
+    rng = np.random.default_rng(1)
+    for step in range(steps):
+        for i, (p, q) in enumerate(zip(ours, theirs, strict=True)):
+            if step % 7 == 3 and i == 1:
+                p.grad, q.grad = None, None
+                continue
+            g = np.asarray(rng.standard_normal(p.shape) * (0.1 + step % 3))
+            p.grad, q.grad = g.copy(), torch.from_numpy(g.copy())
+        opt.step()
+        ref.step()
+    return ours, theirs
+
+
+def run_quadratic(
+    ours_cls: type, torch_cls: type, kwargs: dict[str, Any], steps: int
+) -> tuple[list[numnet.Tensor], list[torch.Tensor], list[np.ndarray]]:
+    """Both optimizers minimizing f(p) = ½ pᵀAp − bᵀp (A positive definite) per parameter for ``steps``
+    steps, each gradient taken at the optimizer's own current parameters, so differences would compound;
+    the parameters and their starting values."""
+    ours, theirs = twins(start_arrays(2))
+    start = [p.data.copy() for p in ours]
+    rng = np.random.default_rng(3)
+    problems = []
+    for p in ours:
+        n = p.data.size
+        m = rng.standard_normal((n, n))
+        problems.append((m @ m.T / n + np.eye(n), rng.standard_normal(n)))
+    opt, ref = ours_cls(ours, **kwargs), torch_optimizer(torch_cls, theirs, kwargs)
+    for _ in range(steps):
+        opt.zero_grad()
+        ref.zero_grad()
+        for p, q, (a, b) in zip(ours, theirs, problems, strict=True):
+            p.grad = (a @ p.data.ravel() - b).reshape(p.shape)
+            q.grad = torch.from_numpy((a @ q.detach().numpy().ravel() - b).reshape(p.shape))
+        opt.step()
+        ref.step()
+    return ours, theirs, start
+
+
 def rel_err(actual: np.ndarray, expected: np.ndarray) -> float:
     """Largest elementwise |actual − expected| / max(|expected|, 1e-3): relative, with a floor near zero."""
     actual = np.asarray(actual, dtype=np.float64)

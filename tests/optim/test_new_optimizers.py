@@ -10,11 +10,18 @@ import torch
 import numnet
 from numnet import optim
 
-from .optim_testutils import config_id, load_checkpoint, max_rel_err, save_checkpoint, torch_optimizer, twins
+from .optim_testutils import (
+    config_id,
+    load_checkpoint,
+    max_rel_err,
+    run_quadratic,
+    run_random_gradients,
+    save_checkpoint,
+    start_arrays,
+)
 
 STEPS = 30
 TOL = 1e-7
-SHAPES = [(4, 3), (5,), (), (2, 3, 2)]
 
 NEW = {
     "NAdam": (optim.NAdam, torch.optim.NAdam),
@@ -41,27 +48,10 @@ CONFIGS = [
 ]
 
 
-def _start(seed):
-    rng = np.random.default_rng(seed)
-    return [rng.standard_normal(shape) for shape in SHAPES]
-
-
 @pytest.mark.parametrize("config", CONFIGS, ids=config_id)
 def test_random_gradients_match_torch(config):
     name, kwargs = config
-    ours_cls, torch_cls = NEW[name]
-    ours, theirs = twins(_start(0))
-    opt, ref = ours_cls(ours, **kwargs), torch_optimizer(torch_cls, theirs, kwargs)
-    rng = np.random.default_rng(1)
-    for step in range(STEPS):
-        for i, (p, q) in enumerate(zip(ours, theirs, strict=True)):
-            if step % 7 == 3 and i == 1:  # no gradient this step: skipped, its state untouched
-                p.grad, q.grad = None, None
-                continue
-            g = np.asarray(rng.standard_normal(p.shape) * (0.1 + step % 3))
-            p.grad, q.grad = g.copy(), torch.from_numpy(g.copy())
-        opt.step()
-        ref.step()
+    ours, theirs = run_random_gradients(*NEW[name], kwargs, STEPS)
     assert max_rel_err(ours, theirs) <= TOL
 
 
@@ -69,22 +59,7 @@ def test_random_gradients_match_torch(config):
 def test_quadratic_matches_torch(config):
     """Gradients at the current parameters of ½pᵀAp − bᵀp: differences would compound over the 30 steps."""
     name, kwargs = config
-    ours_cls, torch_cls = NEW[name]
-    ours, theirs = twins(_start(2))
-    rng = np.random.default_rng(3)
-    problems = []
-    for p in ours:
-        n = p.data.size
-        m = rng.standard_normal((n, n))
-        problems.append((m @ m.T / n + np.eye(n), rng.standard_normal(n)))
-    opt, ref = ours_cls(ours, **kwargs), torch_optimizer(torch_cls, theirs, kwargs)
-    start = [p.data.copy() for p in ours]
-    for _ in range(STEPS):
-        for p, q, (a, b) in zip(ours, theirs, problems, strict=True):
-            p.grad = (a @ p.data.ravel() - b).reshape(p.shape)
-            q.grad = torch.from_numpy((a @ q.detach().numpy().ravel() - b).reshape(p.shape))
-        opt.step()
-        ref.step()
+    ours, theirs, start = run_quadratic(*NEW[name], kwargs, STEPS)
     assert max_rel_err(ours, theirs) <= TOL
     assert any(not np.array_equal(p.data, s) for p, s in zip(ours, start, strict=True))  # it moved
 
@@ -101,9 +76,9 @@ def test_state_dict_round_trip_through_json_is_bit_exact(config, tmp_path):
                 p.grad = rng.standard_normal(p.shape)
             opt.step()
 
-    straight = [numnet.Tensor(a, requires_grad=True) for a in _start(5)]
+    straight = [numnet.Tensor(a, requires_grad=True) for a in start_arrays(5)]
     run(cls(straight, **kwargs), straight, range(10))
-    first = [numnet.Tensor(a, requires_grad=True) for a in _start(5)]
+    first = [numnet.Tensor(a, requires_grad=True) for a in start_arrays(5)]
     opt1 = cls(first, **kwargs)
     run(opt1, first, range(5))
     save_checkpoint(opt1.state_dict(), tmp_path)

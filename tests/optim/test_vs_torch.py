@@ -9,37 +9,27 @@ import torch
 import numnet
 from numnet import optim
 
-from .optim_testutils import CONFIGS, OPTIMIZERS, config_id, max_rel_err, torch_optimizer, twins
+from .optim_testutils import (
+    CONFIGS,
+    OPTIMIZERS,
+    config_id,
+    max_rel_err,
+    run_quadratic,
+    run_random_gradients,
+    start_arrays,
+    torch_optimizer,
+    twins,
+)
 
 STEPS = 20
 TOL = 1e-7
-SHAPES = [(4, 3), (5,), (), (2, 3, 2)]
-
-
-def _start(seed: int) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return [rng.standard_normal(shape) for shape in SHAPES]
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=config_id)
 def test_random_gradients_match_torch(config):
     """Gradients drawn at random and set directly as .grad (some steps leave a parameter without one)."""
     name, kwargs = config
-    ours_cls, torch_cls = OPTIMIZERS[name]
-    ours, theirs = twins(_start(0))
-    opt = ours_cls(ours, **kwargs)
-    ref = torch_optimizer(torch_cls, theirs, kwargs)
-    rng = np.random.default_rng(1)
-    for step in range(STEPS):
-        for i, (p, q) in enumerate(zip(ours, theirs, strict=True)):
-            if step % 7 == 3 and i == 1:  # no gradient this step: the parameter (and its state) is skipped
-                p.grad, q.grad = None, None
-                continue
-            g = np.asarray(rng.standard_normal(p.shape) * (0.1 + step % 3))
-            p.grad = g.copy()
-            q.grad = torch.from_numpy(g.copy())
-        opt.step()
-        ref.step()
+    ours, theirs = run_random_gradients(*OPTIMIZERS[name], kwargs, STEPS)
     assert max_rel_err(ours, theirs) <= TOL
 
 
@@ -47,25 +37,9 @@ def test_random_gradients_match_torch(config):
 def test_quadratic_matches_torch(config):
     """Gradients of f(p) = ½ pᵀAp − bᵀp evaluated at the current parameters, so differences would compound."""
     name, kwargs = config
-    ours_cls, torch_cls = OPTIMIZERS[name]
-    ours, theirs = twins(_start(2))
-    rng = np.random.default_rng(3)
-    problems = []
-    for p in ours:
-        n = p.data.size
-        m = rng.standard_normal((n, n))
-        problems.append((m @ m.T / n + np.eye(n), rng.standard_normal(n)))
-    opt = ours_cls(ours, **kwargs)
-    ref = torch_optimizer(torch_cls, theirs, kwargs)
-    for _ in range(STEPS):
-        opt.zero_grad()
-        ref.zero_grad()
-        for p, q, (a, b) in zip(ours, theirs, problems, strict=True):
-            p.grad = (a @ p.data.ravel() - b).reshape(p.shape)
-            q.grad = torch.from_numpy((a @ q.detach().numpy().ravel() - b).reshape(p.shape))
-        opt.step()
-        ref.step()
+    ours, theirs, start = run_quadratic(*OPTIMIZERS[name], kwargs, STEPS)
     assert max_rel_err(ours, theirs) <= TOL
+    assert any(not np.array_equal(p.data, s) for p, s in zip(ours, start, strict=True))  # it moved
 
 
 @pytest.mark.parametrize(
@@ -80,7 +54,7 @@ def test_quadratic_matches_torch(config):
 )
 def test_param_groups_with_their_own_options_match_torch(name, defaults, override):
     ours_cls, torch_cls = OPTIMIZERS[name]
-    ours, theirs = twins(_start(4))
+    ours, theirs = twins(start_arrays(4))
     opt = ours_cls([{"params": ours[:2]}, {"params": ours[2:], **override}], **defaults)
     ref = torch_optimizer(torch_cls, [{"params": theirs[:2]}, {"params": theirs[2:], **override}], defaults)
     assert opt.param_groups[1]["lr"] == override["lr"]
@@ -156,7 +130,7 @@ def test_mlp_training_matches_torch(config):
 
 
 def test_closure_is_called_and_its_loss_returned():
-    ours, _ = twins(_start(7))
+    ours, _ = twins(start_arrays(7))
     opt = optim.SGD(ours, lr=0.1)
     calls = []
 

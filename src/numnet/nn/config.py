@@ -62,6 +62,18 @@ def _jsonable(value: Any) -> Any:
     return list(value) if isinstance(value, (tuple, list)) else value
 
 
+def _batch_norm_args(module: Any) -> dict[str, Any]:
+    """BatchNorm1d's and BatchNorm2d's constructor arguments (the two take the same ones)."""
+    return {
+        "num_features": module.num_features,
+        "eps": module.eps,
+        "momentum": module.momentum,
+        "affine": module.affine,
+        "track_running_stats": module.track_running_stats,
+        "bias": module.bias is not None,
+    }
+
+
 def _reduction(module: Any) -> dict[str, Any]:
     return {"reduction": module.reduction}
 
@@ -81,28 +93,8 @@ for _cls, _to_args in [
     (Softmax, lambda m: {"dim": m.dim}),
     (LogSoftmax, lambda m: {"dim": m.dim}),
     (Dropout, lambda m: {"p": m.p}),
-    (
-        BatchNorm1d,
-        lambda m: {
-            "num_features": m.num_features,
-            "eps": m.eps,
-            "momentum": m.momentum,
-            "affine": m.affine,
-            "track_running_stats": m.track_running_stats,
-            "bias": m.bias is not None,
-        },
-    ),
-    (
-        BatchNorm2d,
-        lambda m: {
-            "num_features": m.num_features,
-            "eps": m.eps,
-            "momentum": m.momentum,
-            "affine": m.affine,
-            "track_running_stats": m.track_running_stats,
-            "bias": m.bias is not None,
-        },
-    ),
+    (BatchNorm1d, _batch_norm_args),
+    (BatchNorm2d, _batch_norm_args),
     (
         Conv2d,
         lambda m: {

@@ -43,8 +43,9 @@ class Adadelta(Optimizer):
         _check_number(group, "weight_decay")
         _check_bool(group, "maximize")
 
-    def _state_keys(self, group: dict[str, Any]) -> frozenset[str]:
-        return frozenset({"step", "square_avg", "acc_delta"})
+    def init_state(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray) -> dict[str, Any]:
+        # v = u = 0, no step taken yet
+        return {"step": 0, "square_avg": np.zeros_like(param), "acc_delta": np.zeros_like(param)}
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One Adadelta update of every parameter that has a gradient; returns ``closure()`` if given."""
@@ -53,13 +54,7 @@ class Adadelta(Optimizer):
             lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
             weight_decay, maximize = float(group["weight_decay"]), bool(group["maximize"])
             for p, g, d, s in self._updates(group):
-                st = self.state.get(p)
-                if st is None:
-                    st = self.state[p] = {
-                        "step": 0,
-                        "square_avg": np.zeros_like(d),
-                        "acc_delta": np.zeros_like(d),
-                    }
+                st = self._state_of(p, group, d, g)
                 st["step"] += 1
                 if weight_decay != 0 or maximize:
                     g = _decayed_grad(g, d, weight_decay, maximize)

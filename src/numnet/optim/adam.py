@@ -61,9 +61,7 @@ class Adam(Optimizer):
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         _check_number(group, "lr")
-        group["betas"] = _as_betas(group["betas"])
-        for i, beta in enumerate(group["betas"]):
-            _check_number({f"betas[{i}]": beta}, f"betas[{i}]", high=1.0)
+        _check_betas(group)
         _check_number(group, "eps")
         _check_number(group, "weight_decay")
         _check_bool(group, "amsgrad")
@@ -89,17 +87,11 @@ class Adam(Optimizer):
             weight_decay = float(group["weight_decay"])
             amsgrad = bool(group["amsgrad"])
             maximize = bool(group["maximize"])
-            l2 = weight_decay != 0 and not decoupled
-            decay_factor = 1.0 - lr * weight_decay  # AdamW: p ← p·(1 − lr·λ)
             for p, g, d, s in self._updates(group):
                 st = self._state_of(p, group, d, g)
                 st["step"] = t = st["step"] + 1
-
-                if decoupled and weight_decay != 0:
-                    # p ← p·(1 − lr·λ)   (AdamW, decoupled weight decay)
-                    d *= decay_factor
-                if l2 or maximize:
-                    g = _decayed_grad(g, d, weight_decay if l2 else 0.0, maximize)  # g ← ±g + λ·p (new array)
+                # p ← p·(1 − lr·λ) (AdamW), or g ← ±g + λ·p (Adam: L2 penalty, a new array)
+                g = _adam_grad(g, d, lr, weight_decay, decoupled, maximize)
 
                 # m ← β₁·m + (1 − β₁)·g
                 exp_avg = st["exp_avg"]
@@ -157,8 +149,53 @@ class AdamW(Adam):
         )
 
 
-def _as_betas(betas: Any) -> tuple[Any, ...]:
-    """``betas`` as a tuple of two entries (a list after a JSON round trip is accepted)."""
-    if isinstance(betas, (tuple, list)) and len(betas) == 2:
-        return tuple(betas)
-    raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r:.60}")
+# ---------------------------------------------------------------------------------------------------------
+# Helpers the Adam family (Adam, NAdam, RAdam, Adamax) shares
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _check_betas(group: dict[str, Any]) -> None:
+    """Validate ``group["betas"]`` as a pair in [0, 1), stored as a tuple (a list after a JSON round trip is
+    accepted)."""
+    betas = group["betas"]
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r:.60}")
+    group["betas"] = tuple(betas)
+    for i, beta in enumerate(group["betas"]):
+        _check_number({f"betas[{i}]": beta}, f"betas[{i}]", high=1.0)
+
+
+def _adam_grad(
+    g: np.ndarray, d: np.ndarray, lr: float, weight_decay: float, decoupled: bool, maximize: bool
+) -> np.ndarray:
+    """The gradient an Adam-style update uses, with weight decay applied as the group asks:
+
+        p ← p·(1 − lr·λ)        if decoupled (AdamW-style; ``d`` is scaled in place)
+        g ← ±g + λ·p            otherwise (L2 penalty; a new array, ``p.grad`` is never written)
+
+    ``g`` itself is returned when neither weight decay nor ``maximize`` changes it.
+    """
+    if decoupled:
+        if weight_decay != 0:
+            d *= 1.0 - lr * weight_decay
+        weight_decay = 0.0
+    if weight_decay != 0 or maximize:
+        return _decayed_grad(g, d, weight_decay, maximize)
+    return g
+
+
+def _update_moments(
+    m: np.ndarray, v: np.ndarray, g: np.ndarray, s: np.ndarray, beta1: float, beta2: float
+) -> None:
+    """The two moment estimates, in place (``s`` is scratch):
+
+    m ← m + (1 − β₁)·(g − m)     (PyTorch's lerp form of β₁·m + (1 − β₁)·g)
+    v ← β₂·v + (1 − β₂)·g²
+    """
+    np.subtract(g, m, out=s)
+    s *= 1 - beta1
+    m += s
+    v *= beta2
+    np.multiply(g, g, out=s)
+    s *= 1 - beta2
+    v += s

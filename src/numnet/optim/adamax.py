@@ -7,17 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from numnet.optim.optimizer import Optimizer, ParamsT, _check_bool, _check_number, _decayed_grad
-
-
-def _betas(group: dict[str, Any]) -> None:
-    """Validate ``group["betas"]`` as a pair in [0, 1) (a list after a JSON round trip becomes a tuple)."""
-    betas = group["betas"]
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r:.60}")
-    group["betas"] = tuple(betas)
-    for i, beta in enumerate(group["betas"]):
-        _check_number({f"betas[{i}]": beta}, f"betas[{i}]", high=1.0)
+from numnet.optim.adam import _adam_grad, _check_betas
+from numnet.optim.optimizer import Optimizer, ParamsT, _check_bool, _check_number
 
 
 class Adamax(Optimizer):
@@ -48,13 +39,14 @@ class Adamax(Optimizer):
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         _check_number(group, "lr")
-        _betas(group)
+        _check_betas(group)
         _check_number(group, "eps")
         _check_number(group, "weight_decay")
         _check_bool(group, "maximize")
 
-    def _state_keys(self, group: dict[str, Any]) -> frozenset[str]:
-        return frozenset({"step", "exp_avg", "exp_inf"})
+    def init_state(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray) -> dict[str, Any]:
+        # m = u = 0, no step taken yet
+        return {"step": 0, "exp_avg": np.zeros_like(param), "exp_inf": np.zeros_like(param)}
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One Adamax update of every parameter that has a gradient; returns ``closure()`` if given."""
@@ -64,12 +56,9 @@ class Adamax(Optimizer):
             beta1, beta2 = (float(b) for b in group["betas"])
             weight_decay, maximize = float(group["weight_decay"]), bool(group["maximize"])
             for p, g, d, s in self._updates(group):
-                st = self.state.get(p)
-                if st is None:
-                    st = self.state[p] = {"step": 0, "exp_avg": np.zeros_like(d), "exp_inf": np.zeros_like(d)}
+                st = self._state_of(p, group, d, g)
                 st["step"] = t = st["step"] + 1
-                if weight_decay != 0 or maximize:
-                    g = _decayed_grad(g, d, weight_decay, maximize)
+                g = _adam_grad(g, d, lr, weight_decay, False, maximize)  # g ← ±g + λ·p
                 # m ← m + (1 − β₁)·(g − m)   (PyTorch's lerp form of β₁·m + (1 − β₁)·g)
                 m = st["exp_avg"]
                 np.subtract(g, m, out=s)

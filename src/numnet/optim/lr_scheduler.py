@@ -353,15 +353,7 @@ class LambdaLR(LRScheduler):
     ) -> None:
         name = type(self).__name__
         _check_optimizer(name, optimizer)
-        n = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n:
-                raise ValueError(
-                    f"{name}: expected {n} lr_lambdas (one per parameter group), got {len(lr_lambda)}"
-                )
-            lambdas = list(lr_lambda)
-        else:
-            lambdas = [lr_lambda] * n
+        lambdas = _one_per_group(name, "lr_lambdas", optimizer, lr_lambda)
         for fn in lambdas:
             if not callable(fn):
                 raise TypeError(f"{name}: lr_lambda must be a function of the epoch, got {type(fn).__name__}")
@@ -437,20 +429,10 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError(f"{name}: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"{name}: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
-        n = len(optimizer.param_groups)
-        if isinstance(min_lr, (list, tuple)):
-            if len(min_lr) != n:
-                raise ValueError(
-                    f"{name}: expected {n} min_lr values (one per parameter group), got {len(min_lr)}"
-                )
-            for v in min_lr:
-                _check_real(name, "min_lr", v, low=0.0)
-            self.default_min_lr: float | None = None
-            self.min_lrs = list(min_lr)
-        else:
-            _check_real(name, "min_lr", min_lr, low=0.0)
-            self.default_min_lr = min_lr
-            self.min_lrs = [min_lr] * n
+        self.min_lrs = _one_per_group(name, "min_lr values", optimizer, min_lr)
+        for v in self.min_lrs:
+            _check_real(name, "min_lr", v, low=0.0)
+        self.default_min_lr: float | None = None if isinstance(min_lr, (list, tuple)) else min_lr
         self.optimizer = optimizer
         self.factor = factor
         self.patience = int(patience)
@@ -726,17 +708,20 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
-def _per_group(name: str, key: str, optimizer: Optimizer, value: Any) -> list[float]:
-    """One value per parameter group: a list of them, or one number for all."""
+def _one_per_group(name: str, what: str, optimizer: Optimizer, value: Any) -> list[Any]:
+    """``value`` as one entry per parameter group: a list or tuple of them (its length checked), or one
+    value for all the groups. ``what`` names the entries in the error (``"lr_lambdas"``)."""
     n = len(optimizer.param_groups)
     if isinstance(value, (list, tuple)):
         if len(value) != n:
-            raise ValueError(
-                f"{name}: expected {n} values of {key} (one per parameter group), got {len(value)}"
-            )
-        values = list(value)
-    else:
-        values = [value] * n
+            raise ValueError(f"{name}: expected {n} {what} (one per parameter group), got {len(value)}")
+        return list(value)
+    return [value] * n
+
+
+def _per_group(name: str, key: str, optimizer: Optimizer, value: Any) -> list[float]:
+    """One number per parameter group: a list of them, or one number for all."""
+    values = _one_per_group(name, f"values of {key}", optimizer, value)
     for v in values:
         _check_real(name, key, v)
     return values
@@ -791,15 +776,17 @@ class OneCycleLR(LRScheduler):
         _check_real(name, "final_div_factor", final_div_factor)
         self.anneal_strategy = anneal_strategy
         total = self.total_steps
+        # Both shapes of the cycle open with the warm-up: lr initial_lr → max_lr, momentum max → base.
+        warm_up = {
+            "end_step": float(pct_start * total) - 1,
+            "start_lr": "initial_lr",
+            "end_lr": "max_lr",
+            "start_momentum": "max_momentum",
+            "end_momentum": "base_momentum",
+        }
         if three_phase:
             self._schedule_phases = [
-                {
-                    "end_step": float(pct_start * total) - 1,
-                    "start_lr": "initial_lr",
-                    "end_lr": "max_lr",
-                    "start_momentum": "max_momentum",
-                    "end_momentum": "base_momentum",
-                },
+                warm_up,
                 {
                     "end_step": float(2 * pct_start * total) - 2,
                     "start_lr": "max_lr",
@@ -817,13 +804,7 @@ class OneCycleLR(LRScheduler):
             ]
         else:
             self._schedule_phases = [
-                {
-                    "end_step": float(pct_start * total) - 1,
-                    "start_lr": "initial_lr",
-                    "end_lr": "max_lr",
-                    "start_momentum": "max_momentum",
-                    "end_momentum": "base_momentum",
-                },
+                warm_up,
                 {
                     "end_step": total - 1,
                     "start_lr": "max_lr",

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from numnet.optim.adamax import _betas
-from numnet.optim.optimizer import Optimizer, ParamsT, _check_bool, _check_number, _decayed_grad
+from numnet.optim.adam import _adam_grad, _check_betas, _update_moments
+from numnet.optim.optimizer import Optimizer, ParamsT, _check_bool, _check_number
 
 
 class NAdam(Optimizer):
@@ -27,8 +27,6 @@ class NAdam(Optimizer):
     Args: ``lr`` (2e-3), ``betas`` ((0.9, 0.999)), ``eps`` (1e-8), ``weight_decay`` (0), ``momentum_decay``
     (4e-3), ``decoupled_weight_decay`` (False), ``maximize``.
     """
-
-    _scalar_state = frozenset({"step", "mu_product"})
 
     def __init__(
         self,
@@ -54,15 +52,21 @@ class NAdam(Optimizer):
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         _check_number(group, "lr")
-        _betas(group)
+        _check_betas(group)
         _check_number(group, "eps")
         _check_number(group, "weight_decay")
         _check_number(group, "momentum_decay")
         _check_bool(group, "decoupled_weight_decay")
         _check_bool(group, "maximize")
 
-    def _state_keys(self, group: dict[str, Any]) -> frozenset[str]:
-        return frozenset({"step", "mu_product", "exp_avg", "exp_avg_sq"})
+    def init_state(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray) -> dict[str, Any]:
+        # m = v = 0, Πμ = 1, no step taken yet
+        return {
+            "step": 0,
+            "mu_product": 1.0,
+            "exp_avg": np.zeros_like(param),
+            "exp_avg_sq": np.zeros_like(param),
+        }
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One NAdam update of every parameter that has a gradient; returns ``closure()`` if given."""
@@ -72,36 +76,18 @@ class NAdam(Optimizer):
             beta1, beta2 = (float(b) for b in group["betas"])
             weight_decay, psi = float(group["weight_decay"]), float(group["momentum_decay"])
             decoupled, maximize = bool(group["decoupled_weight_decay"]), bool(group["maximize"])
-            l2 = weight_decay != 0 and not decoupled
             for p, g, d, s in self._updates(group):
-                st = self.state.get(p)
-                if st is None:
-                    st = self.state[p] = {
-                        "step": 0,
-                        "mu_product": 1.0,
-                        "exp_avg": np.zeros_like(d),
-                        "exp_avg_sq": np.zeros_like(d),
-                    }
+                st = self._state_of(p, group, d, g)
                 st["step"] = t = st["step"] + 1
-                if maximize:
-                    g = np.negative(g)
-                if decoupled and weight_decay != 0:
-                    d *= 1 - lr * weight_decay  # p ← p·(1 − lr·λ)
-                elif l2:
-                    g = _decayed_grad(g, d, weight_decay, False)  # g ← g + λ·p
+                # p ← p·(1 − lr·λ) if decoupled, else g ← ±g + λ·p
+                g = _adam_grad(g, d, lr, weight_decay, decoupled, maximize)
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
                 st["mu_product"] = mu_product = st["mu_product"] * mu
                 mu_product_next = mu_product * mu_next
                 # m ← m + (1 − β₁)·(g − m);  v ← β₂·v + (1 − β₂)·g²
                 m, v = st["exp_avg"], st["exp_avg_sq"]
-                np.subtract(g, m, out=s)
-                s *= 1 - beta1
-                m += s
-                v *= beta2
-                np.multiply(g, g, out=s)
-                s *= 1 - beta2
-                v += s
+                _update_moments(m, v, g, s, beta1, beta2)
                 # denominator √(v/(1 − β₂ᵗ)) + eps  (in s)
                 np.divide(v, 1 - beta2**t, out=s)
                 np.sqrt(s, out=s)

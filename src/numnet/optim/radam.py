@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from numnet.optim.adamax import _betas
-from numnet.optim.optimizer import Optimizer, ParamsT, _check_bool, _check_number, _decayed_grad
+from numnet.optim.adam import _adam_grad, _check_betas, _update_moments
+from numnet.optim.optimizer import Optimizer, ParamsT, _check_bool, _check_number
 
 
 class RAdam(Optimizer):
@@ -51,14 +51,15 @@ class RAdam(Optimizer):
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         _check_number(group, "lr")
-        _betas(group)
+        _check_betas(group)
         _check_number(group, "eps")
         _check_number(group, "weight_decay")
         _check_bool(group, "decoupled_weight_decay")
         _check_bool(group, "maximize")
 
-    def _state_keys(self, group: dict[str, Any]) -> frozenset[str]:
-        return frozenset({"step", "exp_avg", "exp_avg_sq"})
+    def init_state(self, group: dict[str, Any], param: np.ndarray, grad: np.ndarray) -> dict[str, Any]:
+        # m = v = 0, no step taken yet
+        return {"step": 0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One RAdam update of every parameter that has a gradient; returns ``closure()`` if given."""
@@ -68,31 +69,15 @@ class RAdam(Optimizer):
             beta1, beta2 = (float(b) for b in group["betas"])
             weight_decay = float(group["weight_decay"])
             decoupled, maximize = bool(group["decoupled_weight_decay"]), bool(group["maximize"])
-            l2 = weight_decay != 0 and not decoupled
             rho_inf = 2 / (1 - beta2) - 1
             for p, g, d, s in self._updates(group):
-                st = self.state.get(p)
-                if st is None:
-                    st = self.state[p] = {
-                        "step": 0,
-                        "exp_avg": np.zeros_like(d),
-                        "exp_avg_sq": np.zeros_like(d),
-                    }
+                st = self._state_of(p, group, d, g)
                 st["step"] = t = st["step"] + 1
-                if maximize:
-                    g = np.negative(g)
-                if decoupled and weight_decay != 0:
-                    d *= 1 - lr * weight_decay  # p ← p·(1 − lr·λ)
-                elif l2:
-                    g = _decayed_grad(g, d, weight_decay, False)  # g ← g + λ·p
+                # p ← p·(1 − lr·λ) if decoupled, else g ← ±g + λ·p
+                g = _adam_grad(g, d, lr, weight_decay, decoupled, maximize)
+                # m ← m + (1 − β₁)·(g − m);  v ← β₂·v + (1 − β₂)·g²
                 m, v = st["exp_avg"], st["exp_avg_sq"]
-                np.subtract(g, m, out=s)
-                s *= 1 - beta1
-                m += s  # m ← m + (1 − β₁)·(g − m)
-                v *= beta2
-                np.multiply(g, g, out=s)
-                s *= 1 - beta2
-                v += s  # v ← β₂·v + (1 − β₂)·g²
+                _update_moments(m, v, g, s, beta1, beta2)
                 bias_correction1 = 1 - beta1**t
                 bias_correction2 = 1 - beta2**t
                 rho_t = rho_inf - 2 * t * beta2**t / bias_correction2
