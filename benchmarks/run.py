@@ -1,7 +1,7 @@
 """Run numnet's benchmark suite and write ``BENCHMARKS.md``.
 
     python -m benchmarks.run [--quick] [--threads 2,1] [--repeats N] [--output BENCHMARKS.md]
-                             [--workloads mnist,inference,deep,xor,fit] [--raw results.json]
+                             [--workloads mnist,inference,deep,xor,fit,cnn] [--raw results.json]
 
 The parent generates every workload's data, initial weights and batch orders once (``workloads.common``),
 then runs each (workload, implementation) pair in its own process, ``--repeats`` times, for each thread count:
@@ -88,6 +88,12 @@ ROWS: dict[str, list[Row]] = {
         Row("lean_numpy_impl", "default", "lean NumPy (hand-written loop)"),
         Row("gemm_floor", "default", "GEMM floor (NumPy matmuls only)", "floor"),
     ],
+    "cnn": [
+        Row("cnn_numnet", "loader", "numnet (DataLoader)", "numnet"),
+        Row("cnn_numnet", "im2col", "numnet, textbook im2col layout"),
+        Row("cnn_torch", "slice", "PyTorch eager (index slicing)", "torch"),
+        Row("cnn_floor", "default", "GEMM floor (im2col GEMMs only)", "floor"),
+    ],
 }
 
 TITLES = {
@@ -96,6 +102,9 @@ TITLES = {
     "deep": "4. Deeper/wider: 784-1024-1024-10 with BatchNorm1d and Dropout(0.5), SGD lr 0.1, batch 128",
     "xor": "3a. Tiny: XOR 2-3-1 ReLU, batch 4, MSE, SGD lr 0.1",
     "fit": "3b. Tiny: curve fit 1-128-1 sigmoid, batch 1 (per-sample SGD), loss ½(z − y)², SGD lr 0.1",
+    # {n_train}: filled from the workload's spec (10,000 in full mode, 1,000 in quick mode)
+    "cnn": "5. SimpleConvNet training: conv 30×5×5 → ReLU → max-pool 2 → 100 → 10, Adam lr 0.001, batch 100, "
+    "float32, {n_train:,} images/epoch",
 }
 
 UNITS = {
@@ -312,7 +321,7 @@ def workload_table(workload: str, results: list[Result], spec: dict[str, Any]) -
     lines = [
         f"| Implementation | Time {UNITS[unit][2]} (median) | Range (min–max) | n | × PyTorch eager | "
         f"× GEMM floor | CPU time (median) | × PyTorch, CPU | "
-        f"{'Test accuracy' if workload in ('mnist', 'deep', 'inference') else 'Final loss'} | "
+        f"{'Test accuracy' if workload in ('mnist', 'deep', 'inference', 'cnn') else 'Final loss'} | "
         "Peak RSS | RSS after imports | Peak − after data |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -433,6 +442,18 @@ def check_targets(by_workload: dict[str, list[Result]]) -> list[tuple[str, str, 
             60.0,
             "{:.0f} s",
         )
+    add_ratio("SimpleConvNet epoch vs PyTorch eager", "≤ 1.0×", "cnn", "numnet", "torch", 1.0)
+    add_ratio("(info) SimpleConvNet epoch vs GEMM floor", "—", "cnn", "numnet", "floor", None)
+    cnn = by_workload.get("cnn", [])
+    nn_res, torch_res = find(cnn, "numnet"), find(cnn, "torch")
+    if nn_res and torch_res:
+        gap = abs(nn_res.stat("quality") - torch_res.stat("quality")) * 100
+        same = ("SimpleConvNet: same test accuracy as PyTorch", "difference ≤ 0.5 pp")
+        rows.append((*same, f"{gap:.2f} pp", gap <= 0.5))
+        mem = nn_res.stat("rss_peak_mib", "max") / torch_res.stat("rss_peak_mib", "max")
+        add("(info) SimpleConvNet training peak RSS vs PyTorch", "—", mem, None)
+    else:
+        rows.append(("(info) SimpleConvNet: accuracy gap / peak RSS", "—", "not measured", None))
     return rows
 
 
@@ -534,7 +555,7 @@ def render(
         out += [f"## {threads} thread{plural}", ""]
         for workload, res in by_workload.items():
             spec = specs[workload]
-            out += [f"### {TITLES[workload]}", "", describe(workload, spec), ""]
+            out += [f"### {title(workload, spec)}", "", describe(workload, spec), ""]
             out += [*workload_table(workload, res, spec), ""]
         out += [
             f"### Targets ({threads} thread{plural})",
@@ -556,8 +577,21 @@ def render(
     return "\n".join(out)
 
 
+def title(workload: str, spec: dict[str, Any]) -> str:
+    """The workload's heading, with its sizes from ``spec`` where the title names them."""
+    return TITLES[workload].format_map(spec) if "{" in TITLES[workload] else TITLES[workload]
+
+
 def describe(workload: str, spec: dict[str, Any]) -> str:
     """One line on the workload's size."""
+    if workload == "cnn":
+        return (
+            f"{spec['n_train']:,} training images per epoch, {spec['epochs']} timed "
+            f"epoch{'s' if spec['epochs'] != 1 else ''} after "
+            f"{spec['warmup_steps']} warm-up steps on a throwaway copy, batch {spec['batch_size']}; weights "
+            f"{spec['weight_std']}·N(0, 1), biases 0; accuracy on {spec['n_test']:,} test images after the "
+            f"last epoch. Data: {spec['data']}."
+        )
     if workload in ("mnist", "deep"):
         return (
             f"{spec['n_train']} training images, {spec['epochs']} epochs, batch {spec['batch_size']}, "

@@ -59,6 +59,8 @@ def test_quick_suite_writes_every_table(tmp_path: Path) -> None:
         "3a. Tiny: XOR",
         "3b. Tiny: curve fit",
         "4. Deeper/wider",
+        "5. SimpleConvNet training",
+        "1,000 images/epoch",
         "Targets (1 thread)",
         "## Targets at a glance",
         "## Machine",
@@ -73,9 +75,12 @@ def test_quick_suite_writes_every_table(tmp_path: Path) -> None:
         "lean NumPy (hand-written loop)",
         "numnet (DataLoader, compile_step)",
         "numnet (compile_step)",
+        "numnet, textbook im2col layout",
+        "GEMM floor (im2col GEMMs only)",
     ):
         assert f"| {label} |" in text, label
     assert "| failed |" not in text
+    assert "| SimpleConvNet epoch vs PyTorch eager | ≤ 1.0× |" in text
 
     results = json.loads(raw.read_text())["1"]
     for workload, rows in results.items():
@@ -93,6 +98,19 @@ def test_quick_suite_writes_every_table(tmp_path: Path) -> None:
     assert "order checked equal" in mnist["numnet (DataLoader)"]["notes"]
     # compile_step replays the eager step's own formulas: the very same results.
     assert mnist["numnet (DataLoader, compile_step)"]["quality"] == mnist["numnet (DataLoader)"]["quality"]
+    # SimpleConvNet: the same weights and batches give numnet (both conv layouts) PyTorch's accuracy.
+    cnn = {row["label"]: row["runs"][0] for row in results["cnn"]}
+    assert set(cnn) == {
+        "numnet (DataLoader)",
+        "numnet, textbook im2col layout",
+        "PyTorch eager (index slicing)",
+        "GEMM floor (im2col GEMMs only)",
+    }
+    torch_accuracy = cnn["PyTorch eager (index slicing)"]["quality"]
+    for label in ("numnet (DataLoader)", "numnet, textbook im2col layout"):
+        assert cnn[label]["quality"] == pytest.approx(torch_accuracy, abs=0.01), label
+        assert "order checked equal" in cnn[label]["notes"], label
+    assert cnn["GEMM floor (im2col GEMMs only)"]["quality"] is None
     fit = {row["label"]: row["runs"][0] for row in results["fit"]}
     assert (
         fit["numnet (DataLoader, compile_step)"]["quality"]

@@ -10,6 +10,8 @@ prints one JSON line with the timing samples, the quality figure and the RSS fig
 * ``sklearn_impl``: scikit-learn's ``MLPClassifier`` (MNIST workloads only).
 * ``lean_numpy_impl``: a hand-written NumPy forward/backward/update loop (tiny networks only).
 * ``gemm_floor``: only the matrix products a step needs, in the same shapes and dtype.
+* ``cnn_numnet``, ``cnn_torch``, ``cnn_floor``: the SimpleConvNet workload (``cnn``; data, weights and
+  order from ``cnn_common``): numnet, PyTorch eager, and the im2col training GEMMs alone.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import os
 from collections.abc import Mapping
 
 #: The workloads, in the report's order.
-WORKLOADS = ("mnist", "inference", "xor", "fit", "deep")
+WORKLOADS = ("mnist", "inference", "xor", "fit", "deep", "cnn")
 
 #: Environment variables that size the thread pools of OpenMP, MKL, OpenBLAS and friends; the parent sets
 #: them all in each child's environment (they must be set before the libraries load).

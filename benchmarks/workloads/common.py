@@ -198,8 +198,9 @@ def build_workloads(
     """Generate the data, initial weights and batch orders of the workloads ``names`` once, in ``directory``.
 
     Full mode: real MNIST (50,000 training / 10,000 test images), 5 epochs; the 784-1024-1024-10 network on
-    the first 10,000 training images; XOR and the 1-128-1 curve fit. Quick mode: synthetic MNIST-shaped data
-    and tiny sizes, so that the whole suite runs in seconds (it checks that the suite works, not speed).
+    the first 10,000 training images; XOR and the 1-128-1 curve fit; SimpleConvNet (``cnn_common``'s
+    :func:`build_cnn_workload`). Quick mode: synthetic MNIST-shaped data and tiny sizes, so that the whole
+    suite runs in seconds (it checks that the suite works, not speed).
     """
     rng = np.random.default_rng(seed)
     paths: dict[str, Path] = {}
@@ -323,6 +324,10 @@ def build_workloads(
         perms = epoch_permutations(n, spec["epochs"], spec["seed"])
         arrays = dict(X=x, Y=y, perms=perms, **weight_arrays(sizes))
         paths["fit"] = save_workload(directory / "fit.npz", spec, arrays)
+    if "cnn" in names:
+        from benchmarks.workloads.cnn_common import build_cnn_workload  # it imports this module
+
+        paths["cnn"] = build_cnn_workload(directory, quick, seed)
     return paths
 
 
