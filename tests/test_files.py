@@ -4,10 +4,17 @@ import os
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from numnet.files import TEMP_PREFIX, atomic_write, atomic_write_text, create_unique_folder
+from numnet.files import (
+    TEMP_PREFIX,
+    atomic_write,
+    atomic_write_text,
+    claim_output_folder,
+    create_unique_folder,
+)
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX modes, symlinks and pids")
 
@@ -156,3 +163,19 @@ def test_run_outputs_go_through_atomic_write(tmp_path, capsys):
     capsys.readouterr()
     assert temporaries(out) == [] and temporaries(out / "row-00") == []
     assert (out / "sweep.csv").is_file() and (out / "row-00" / "summary.json").is_file()
+
+
+def test_claim_output_folder_refuses_a_folder_that_holds_another_run(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert claim_output_folder(out, "run", ("model.npz",), "another run") == out and out.is_dir()
+    (out / "model.npz").write_bytes(b"x")
+    with pytest.raises(ValueError, match=r"already holds another run \(model.npz\)"):
+        claim_output_folder(out, "run", ("model.npz",), "another run")
+    assert claim_output_folder(out, "run", ("model.npz",), "another run", reuse=True) == out
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        claim_output_folder(tmp_path / "file", "run", (), "another run")
+    monkeypatch.chdir(tmp_path)
+    first = claim_output_folder(None, "xor", (), "another run")
+    second = claim_output_folder(None, "xor", (), "another run")
+    assert first != second and first.parent == second.parent == Path("runs")

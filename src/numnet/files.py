@@ -13,7 +13,7 @@ import os
 import secrets
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -159,3 +159,27 @@ def create_unique_folder(path: PathLike, attempts: int = 1000) -> Path:
             continue
         return candidate
     raise FileExistsError(f"{base} and {attempts - 1} numbered variants exist; choose another folder")
+
+
+def claim_output_folder(
+    out: PathLike | None, name: str, held_by: Sequence[str], what: str, reuse: bool = False
+) -> Path:
+    """The folder a new run or sweep writes into.
+
+    ``out=None``: a new ``runs/<name>-<time>`` that no other process shares (see ``create_unique_folder``).
+    Otherwise ``out``, created if needed, refused (``ValueError``) when it is a file or already holds another
+    ``what`` (any of the files ``held_by``) — unless ``reuse`` (a run resuming from its own checkpoint).
+    """
+    if out is None or out == "":
+        return create_unique_folder(Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--out {folder} is a file, not a folder")
+    held = [] if reuse else [file for file in held_by if (folder / file).exists()]
+    if held:
+        raise ValueError(
+            f"--out {folder} already holds {what} ({', '.join(held)}); choose a new folder (or leave --out "
+            f"out for a fresh one under runs/), or remove it first"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

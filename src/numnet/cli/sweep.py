@@ -12,7 +12,7 @@ from typing import Any
 from numnet.cli import train
 from numnet.cli.errors import CLIError
 from numnet.cli.train import resolve_settings
-from numnet.files import create_unique_folder
+from numnet.files import claim_output_folder
 from numnet.recipe import check_settings
 from numnet.sweep.grid import PRESETS, parse_grid
 from numnet.sweep.report import write_tables
@@ -51,19 +51,7 @@ def register(commands: Any) -> None:
 
 def _sweep_folder(out: str | None) -> Path:
     """``--out`` (refused if it holds another sweep's table), or a new ``runs/sweep-<time>`` of its own."""
-    if out is None:
-        return create_unique_folder(Path("runs") / f"sweep-{time.strftime('%Y%m%d-%H%M%S')}")
-    folder = Path(out)
-    held = [name for name in ("sweep.csv", "sweep.md") if (folder / name).exists()]
-    if held:
-        raise CLIError(
-            f"--out {folder} already holds a sweep ({', '.join(held)}); choose a new folder (or leave --out "
-            "out for a fresh one under runs/), or remove that sweep first"
-        )
-    if folder.exists() and not folder.is_dir():
-        raise CLIError(f"--out {folder} is a file, not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return claim_output_folder(out, "sweep", ("sweep.csv", "sweep.md"), "a sweep")
 
 
 def _duration(seconds: float) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 
 import numnet
 from numnet import data, models, nn, optim
-from numnet.files import atomic_write_text, create_unique_folder
+from numnet.files import atomic_write_text, claim_output_folder
 from numnet.models import mlp
 from numnet.recipe.datasets import Splits, load_dataset
 from numnet.recipe.settings import check_settings, ignored_settings, parse_hidden, settings_differences
@@ -132,21 +132,11 @@ def _warn(message: str) -> None:
 def output_folder(settings: dict[str, Any], name: str) -> Path:
     """The run's folder: ``settings["out"]``, refused if it holds another run (unless resuming from it), or
     a new ``runs/<name>-<time>`` that no other run shares (a suffix when two start in the same second)."""
-    if not settings["out"]:
-        return create_unique_folder(Path("runs") / f"{Path(name).stem}-{time.strftime('%Y%m%d-%H%M%S')}")
-    out = Path(settings["out"])
-    resuming_here = settings["resume"] and Path(settings["resume"]).resolve().parent == out.resolve()
-    if out.is_dir() and not resuming_here:
-        held = [f for f in RUN_FILES if (out / f).exists()]
-        if held:
-            raise ValueError(
-                f"--out {out} already holds another run ({', '.join(held)}); choose a new folder (or leave "
-                "--out out for a fresh one under runs/), or remove that run first"
-            )
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file, not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    out = settings["out"]
+    resuming_here = bool(out and settings["resume"]) and (
+        Path(settings["resume"]).resolve().parent == Path(out).resolve()
+    )
+    return claim_output_folder(out, Path(name).stem, RUN_FILES, "another run", reuse=resuming_here)
 
 
 def check_resume(settings: dict[str, Any]) -> None:
