@@ -87,18 +87,12 @@ def _check_dim(name: str, input: Any, dim: int) -> None:
         raise ValueError(f"{name}: dim={dim} is out of range for an input of shape {np.shape(input)}")
 
 
-def _is_empty(input: Any) -> bool:
-    return np.size(input.data if isinstance(input, Tensor) else input) == 0
-
-
 def softmax(input: Tensor, dim: int = -1) -> Tensor:
     """exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim`` (computed with the max subtracted: no overflow).
 
     A 0-d input is one value (softmax 1, as PyTorch); an empty input gives an empty result.
     """
     _check_dim("softmax", input, dim)
-    if _is_empty(input):  # nothing to normalise (the op's max would fail on a zero-length axis)
-        return ops.Mul.apply(input, 1.0)
     return ops.Softmax.apply(input, axis=dim)
 
 
@@ -106,8 +100,6 @@ def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
     """log softmax along ``dim``: xᵢ − log Σⱼ exp(xⱼ), stable for any logits (0-d and empty inputs as
     ``softmax``)."""
     _check_dim("log_softmax", input, dim)
-    if _is_empty(input):
-        return ops.Mul.apply(input, 1.0)
     return ops.LogSoftmax.apply(input, axis=dim)
 
 
