@@ -6,10 +6,15 @@ numnet computes with NumPy directly; this module holds the policy every part of 
   by); float64 is selectable for gradient checks and exact comparisons.
 * One seeded ``numpy.random.Generator`` serves every random draw in numnet (initialisers, dropout,
   shuffling), so ``manual_seed(n)`` makes a whole run reproducible.
+* Freed array memory stays in the process (``keep_freed_memory``): a training step allocates the same
+  temporaries every time, and handing them back to the OS made every step fault them in again.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -17,6 +22,36 @@ import numpy as np
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _default_dtype: np.dtype = np.dtype(np.float32)
 _rng: np.random.Generator = np.random.default_rng()
+
+# glibc's mallopt parameters (malloc.h) and the values numnet sets: blocks up to 32 MiB (glibc's maximum)
+# come from the heap instead of their own mmap, and up to 256 MiB of freed heap is kept instead of trimmed.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD, _TRIM_THRESHOLD = 32 * 2**20, 256 * 2**20
+
+
+def keep_freed_memory() -> bool:
+    """Keep freed array memory in the process instead of returning it to the OS (Linux, glibc); True if set.
+
+    Why: a SimpleConvNet step (batch 100) allocates ≈ 23 MB of 7 MB temporaries. With glibc's defaults each
+    one is mmapped fresh (or trimmed off the heap when freed) and faulted in page by page on every step:
+    ≈ 5,800 page faults per step, ≈ 27 → 15 ms per step once they stay (measured interleaved, 2 threads).
+    PyTorch keeps a caching allocator for the same reason. Costs: the process keeps up to 256 MiB of freed
+    memory for reuse (peak memory is unchanged: it is the high-water mark either way). numnet calls this at
+    import; ``NUMNET_KEEP_FREED_MEMORY=0`` in the environment leaves the allocator as it is.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (musl, …): nothing to tune
+        return False
+    mmap_set = bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD))
+    return mmap_set and bool(mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD))
+
+
+if os.environ.get("NUMNET_KEEP_FREED_MEMORY", "1") != "0":
+    keep_freed_memory()
 
 
 def get_default_dtype() -> np.dtype:
