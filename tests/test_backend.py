@@ -113,7 +113,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt is glibc's (Linux)")
+@pytest.mark.skipif(not backend.keep_freed_memory(), reason="needs glibc's mallopt (Linux)")
 def test_freed_temporaries_are_reused_without_page_faults():
     """numnet keeps freed array memory (backend.keep_freed_memory): a step's same-sized temporaries reuse
     it instead of faulting fresh pages in every time; NUMNET_KEEP_FREED_MEMORY=0 leaves glibc's default."""
