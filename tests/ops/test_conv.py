@@ -194,6 +194,24 @@ def test_max_pool2d_nan_propagates():
     assert np.isnan(out.data).all()
 
 
+@pytest.mark.parametrize("kernel, stride", [(2, 2), (3, 3), ((2, 3), (2, 3)), (2, 1), (3, 2)], ids=str)
+def test_max_pool2d_ties_and_nans_route_the_gradient_as_pytorch(kernel, stride):
+    # Small integers (ties in most windows) and a few NaNs, one window holding two: PyTorch gives a tied
+    # window's gradient to its first maximum and a NaN window's to its last NaN. Tiling kernels (2/2, 3/3,
+    # (2,3)/(2,3)) take the row-block forward and the no-zeros backward; the others the general taps.
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 3, (2, 3, 12, 12)).astype(np.float64)
+    x[0, 0, 0, 0] = x[0, 0, 1, 1] = x[1, 2, 5, 7] = x[1, 1, 11, 11] = np.nan
+    g = rng.standard_normal(TF.max_pool2d(torch.from_numpy(x), kernel, stride).shape)
+    xn, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out_n, out_t = F.max_pool2d(xn, kernel, stride), TF.max_pool2d(xt, kernel, stride)
+    np.testing.assert_array_equal(out_n.data, out_t.detach().numpy())  # NaNs in the same places
+    out_n.backward(g)
+    out_t.backward(torch.from_numpy(g))
+    # overlapping windows sum their shares in another order than PyTorch: equal up to rounding
+    np.testing.assert_allclose(xn.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
 # (shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
 AVG_CASES = [
     ((2, 3, 8, 8), 2, None, 0, False, True, None),

@@ -79,23 +79,41 @@ class MaxPool2d(_Pool2d):
     """y[n, c, i, j] = max over the window of xpad (padding counts as −∞, so it never wins).
 
     The gradient goes to the first maximum of each window, in row-major order of the window (as PyTorch);
-    ties elsewhere in the window get nothing. A NaN in a window is its maximum (it propagates).
+    ties elsewhere in the window get nothing. A NaN in a window is its maximum (it propagates), and the
+    window's last NaN receives the gradient (PyTorch's scan replaces its maximum at every NaN).
 
     Forward: the running maximum over the kh·kw taps, each tap one strided (N, C, Ho, Wo) view of the
-    input (no window copy, no argmax). Backward: the taps again in row-major order; a tap equal to the
-    maximum, in a window no earlier tap has claimed, receives that window's gradient.
+    input (no window copy, no argmax); windows whose rows tile the input reduce each block of rows first.
+    Backward: the taps again in row-major order; a tap equal to the maximum, in a window no earlier tap has
+    claimed, receives that window's gradient.
     """
 
     def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1), ceil_mode=False):
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         self.xp = xp = self._setup("max_pool2d", x, kernel, stride, padding, dilation, ceil_mode, fill)
-        out = None
-        for _, _, (rows, columns) in self._taps():
-            tap = xp[:, :, rows, columns]
-            if out is None:
-                out = tap.copy()
-            else:
-                np.maximum(out, tap, out=out)  # np.maximum propagates NaN, as PyTorch's max pooling
+        (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+        (ho, wo), (n, c, _, wp) = self.out_hw, xp.shape
+        if dh == 1 and sh == kh and kh > 1:
+            # Window rows tile the input (the usual 2×2/2 pooling): reduce each block of kh rows first. Those
+            # rows are whole contiguous lines, so the kh − 1 maxima run at full SIMD speed; only the kw column
+            # taps below are strided. The maximum is the same in any order (NaN propagates either way).
+            blocks = xp[:, :, : ho * kh].reshape(n, c, ho, kh, wp)
+            rows_max = np.maximum(blocks[:, :, :, 0], blocks[:, :, :, 1])
+            for p in range(2, kh):
+                np.maximum(rows_max, blocks[:, :, :, p], out=rows_max)
+            columns = [slice(q * dw, q * dw + (wo - 1) * sw + 1, sw) for q in range(kw)]
+            taps = [rows_max[..., q] for q in columns]
+            out = np.maximum(taps[0], taps[1]) if kw > 1 else taps[0].copy()
+            for tap in taps[2:]:
+                np.maximum(out, tap, out=out)
+        else:
+            out = None
+            for _, _, (rows, columns) in self._taps():
+                tap = xp[:, :, rows, columns]
+                if out is None:
+                    out = tap.copy()
+                else:
+                    np.maximum(out, tap, out=out)  # np.maximum propagates NaN, as PyTorch's max pooling
         self.out = out
         return out
 
@@ -104,22 +122,39 @@ class MaxPool2d(_Pool2d):
         has_nan = xp.dtype.kind == "f" and bool(np.isnan(out).any())
         finite = bool(np.isfinite(grad).all())
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        (ho, wo), taps = self.out_hw, kh * kw
         disjoint = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1  # windows do not overlap
-        dxp = np.zeros(xp.shape, dtype=grad.dtype)
-        unclaimed = np.ones(out.shape, dtype=bool)  # windows whose first maximum is still to be found
-        for _, _, (rows, columns) in self._taps():
+        # Windows that tile the padded input exactly write every position of dx once: no zeros needed.
+        tiled = dh == dw == 1 and sh == kh and sw == kw and (ho * sh, wo * sw) == xp.shape[2:]
+        dxp = np.empty(xp.shape, dtype=grad.dtype) if tiled else np.zeros(xp.shape, dtype=grad.dtype)
+        hit = np.empty(out.shape, dtype=bool)  # this tap holds its window's first maximum
+        unclaimed = np.empty(out.shape, dtype=bool)  # windows whose first maximum is still to be found
+        # Every pass below writes into a buffer allocated once: the taps are strided views, and each pass
+        # over them costs several times a contiguous one, so none is spent on temporaries.
+        for k, (_, _, (rows, columns)) in enumerate(self._taps()):
             tap = xp[:, :, rows, columns]
-            hit = tap == out
-            if has_nan:
-                hit |= np.isnan(tap)  # only where the window's maximum is NaN: its first NaN wins
-            hit &= unclaimed
-            unclaimed &= ~hit
-            # g·hit is 10× faster than np.where(hit, g, 0) and equal unless g holds inf/NaN (0·inf = NaN)
-            share = grad * hit if finite else np.where(hit, grad, 0)
-            if disjoint:  # each input position belongs to one window at most: a plain write
-                dxp[:, :, rows, columns] = share
-            else:
-                dxp[:, :, rows, columns] += share
+            np.equal(tap, out, out=hit)  # never true in a window whose maximum is NaN (NaN ≠ NaN)
+            if k:
+                hit &= unclaimed
+            if k == 0:
+                np.logical_not(hit, out=unclaimed)
+            elif k < taps - 1:
+                unclaimed ^= hit  # hit ⊆ unclaimed here, so this is unclaimed &= ~hit without a temporary
+            target = dxp[:, :, rows, columns]
+            if disjoint and finite:  # each input position belongs to one window at most: a plain write
+                np.multiply(grad, hit, out=target)  # g·hit; 10× faster than np.where(hit, g, 0)
+            else:  # g·hit would be NaN where g is ±inf or NaN and hit is 0
+                share = grad * hit if finite else np.where(hit, grad, 0)
+                if disjoint:
+                    target[...] = share
+                else:
+                    target += share
+        if has_nan:  # a window holding NaN: PyTorch's scan takes every NaN it meets, so its last NaN wins
+            unclaimed = np.isnan(out)
+            for _, _, (rows, columns) in reversed(list(self._taps())):
+                hit = np.isnan(xp[:, :, rows, columns]) & unclaimed
+                unclaimed &= ~hit
+                dxp[:, :, rows, columns] += np.where(hit, grad, 0)
         return self._crop(dxp)
 
 
