@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from numnet.files import atomic_write
+from numnet.nn.container import layer_fusion
 from numnet.tensor import Tensor, _FreedGraph, iter_graph
 
 __all__ = ["GraphvizNotFoundWarning", "draw", "graphviz_available", "parse_dot", "render", "to_dot", "trace"]
@@ -358,7 +359,8 @@ def trace(model: Callable[[Tensor], Tensor], x: Any, target: Any = None, loss_fn
     """
     if not isinstance(x, Tensor):
         x = Tensor(np.asarray(x))
-    root = model(x)
+    with layer_fusion(False):  # one node per layer, as the model is written (same numbers as fused)
+        root = model(x)
     if not isinstance(root, Tensor):
         raise TypeError(f"trace: the model returned {type(root).__name__}, not a Tensor")
     if target is not None:

@@ -9,7 +9,7 @@ dropout.py, normalization.py, layer_norm.py, embedding.py, smooth_activation.py)
 
 from numnet.nn import config, functional, init, utils
 from numnet.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
-from numnet.nn.container import ModuleList, Sequential
+from numnet.nn.container import ModuleList, Sequential, layer_fusion
 from numnet.nn.conv import Conv2d
 from numnet.nn.dropout import Dropout
 from numnet.nn.embedding import Embedding
@@ -74,5 +74,6 @@ __all__ = [
     "config",
     "functional",
     "init",
+    "layer_fusion",
     "utils",
 ]

@@ -4,9 +4,30 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from numnet import ops
+from numnet.nn.activation import ReLU, Sigmoid
+from numnet.nn.linear import Linear
 from numnet.nn.module import Module
+
+#: activation layer type → the op computing Linear and it in one node
+_FUSED_AFTER_LINEAR = {ReLU: ops.LinearReLU, Sigmoid: ops.LinearSigmoid}
+_fusing = [True]  # Sequential fuses Linear + activation (off inside ``layer_fusion(False)``)
+
+
+@contextmanager
+def layer_fusion(enabled: bool) -> Iterator[None]:
+    """Within ``with nn.layer_fusion(False):``, ``Sequential`` runs every layer as its own op, so a recorded
+    graph shows Linear and ReLU as two nodes (``numnet.graph.trace`` draws them so). The numbers are the same
+    either way; fused (the default) is faster."""
+    previous = _fusing[0]
+    _fusing[0] = bool(enabled)
+    try:
+        yield
+    finally:
+        _fusing[0] = previous
 
 
 def _check_module(owner: str, position: Any, module: Any) -> Module:
@@ -42,9 +63,28 @@ class Sequential(Module):
                 self.add_module(str(position), _check_module("Sequential", position, module))
 
     def forward(self, x: Any) -> Any:
+        # A Linear followed by ReLU or Sigmoid runs as one fused op (ops.LinearReLU, ops.LinearSigmoid): the
+        # same numbers with one node, one pass and one array fewer. Only the library's own layers fuse (exact
+        # types, no forward replaced on the instance), so a subclass or a patched layer runs as written.
+        if not _fusing[0]:
+            for module in self._modules.values():
+                x = module(x)
+            return x
+        linear = None  # a Linear whose call waits to see whether an activation follows it
         for module in self._modules.values():
-            x = module(x)
-        return x
+            if linear is not None:
+                fused = _FUSED_AFTER_LINEAR.get(type(module))
+                if fused is not None and "forward" not in module.__dict__:
+                    x = linear.forward_with(fused, x)
+                    linear = None
+                    continue
+                x = linear(x)
+                linear = None
+            if type(module) is Linear and "forward" not in module.__dict__:
+                linear = module
+            else:
+                x = module(x)
+        return x if linear is None else linear(x)
 
     def append(self, module: Module) -> Sequential:
         position = len(self._modules)

@@ -57,9 +57,14 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
+        return self.forward_with(_LinearOp, x)
+
+    def forward_with(self, op: type[_LinearOp], x: Tensor) -> Tensor:
+        """``op.apply(x, weight, bias)`` for ``ops.Linear`` or one of its fused forms (``ops.LinearReLU``,
+        as ``nn.Sequential`` calls it), with this layer's message for an input of the wrong width."""
         # One call into the op, which checks the width (once); only a failure pays for the layer's message.
         try:
-            return _LinearOp.apply(x, self.weight, self.bias)
+            return op.apply(x, self.weight, self.bias)
         except (ValueError, AttributeError, IndexError, TypeError):
             try:
                 fits = x.shape[-1] == self.in_features

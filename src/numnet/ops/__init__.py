@@ -25,7 +25,7 @@ from numnet.ops.elementwise import (
     Tan,
     Where,
 )
-from numnet.ops.linear import Linear
+from numnet.ops.linear import Linear, LinearReLU, LinearSigmoid
 from numnet.ops.loss import BCE, MSE, NLL, BCEWithLogits, CrossEntropy
 from numnet.ops.normalization import BatchNorm
 from numnet.ops.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
@@ -73,6 +73,8 @@ __all__ = [
     "GetItem",
     "LeakyReLU",
     "Linear",
+    "LinearReLU",
+    "LinearSigmoid",
     "Log",
     "Log1p",
     "LogSoftmax",

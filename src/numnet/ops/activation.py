@@ -29,12 +29,23 @@ class LeakyReLU(Function):
         return grad * self.slope
 
 
-def sigmoid_array(x: np.ndarray) -> np.ndarray:
-    """σ(x) = 1 / (1 + e⁻ˣ), without overflow warnings for very negative x (e⁻ˣ = inf gives σ = 0, exact)."""
+def sigmoid_array(x: np.ndarray, inplace: bool = False) -> np.ndarray:
+    """σ(x) = 1 / (1 + e⁻ˣ), without overflow warnings for very negative x (e⁻ˣ = inf gives σ = 0, exact).
+
+    ``inplace``: overwrite ``x`` (an array of its own, such as a product just computed) instead of allocating.
+    """
     with np.errstate(over="ignore"):
-        out = np.asarray(np.exp(-x))  # asarray: a 0-d input gives a NumPy scalar, which cannot take out=
+        out = np.asarray(np.negative(x, out=x if inplace else None))  # asarray: 0-d gives a NumPy scalar
+        np.exp(out, out=out)
     out += 1
     return np.reciprocal(out, out=out)
+
+
+def sigmoid_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """σ'(x) = σ(x)·(1 − σ(x)), from the saved output y = σ(x): dx = g·σ·(1 − σ)."""
+    dx = grad * y
+    dx *= 1 - y  # in place on the fresh product (the same two roundings as g·σ·(1 − σ))
+    return dx
 
 
 class Sigmoid(Function):
@@ -43,11 +54,7 @@ class Sigmoid(Function):
         return self.out
 
     def backward(self, grad):
-        # σ'(x) = σ(x)·(1 − σ(x)), from the saved output: dx = g·σ·(1 − σ)
-        y = self.out
-        dx = grad * y
-        dx *= 1 - y  # in place on the fresh product (the same two roundings as g·σ·(1 − σ))
-        return dx
+        return sigmoid_backward(grad, self.out)
 
 
 class Tanh(Function):
