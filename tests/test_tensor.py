@@ -931,3 +931,25 @@ def test_softmax_along_a_zero_length_axis_and_of_0d_inputs_as_torch():
                 torch_fn(torch.tensor(0.7, dtype=torch.float64), dim),
             )
             assert ours.shape == () and ours.item() == pytest.approx(theirs.item())
+
+
+def test_slicing_a_tensor_without_a_graph_gives_a_view_as_pytorch():
+    # x[i:i+1] of data (no grad) skips the GetItem node: the result must still be PyTorch's view
+    data = np.arange(12.0).reshape(6, 2)
+    ours, theirs = Tensor(data.copy()), torch.tensor(data.copy())
+    for index in (slice(1, 3), slice(None, None, 2), slice(4, 99), slice(5, 1)):
+        a, b = ours[index], theirs[index]
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        assert a.grad_fn is None and not a.requires_grad
+    view = ours[1:3]
+    view.data[0, 0] = -1.0  # writes through to the tensor, as a torch slice does
+    assert ours.data[1, 0] == -1.0
+    with pytest.raises(IndexError, match="indexing a tensor of shape"):
+        Tensor(np.float32(1.0))[0:1]
+    leaf = Tensor(data, requires_grad=True)
+    picked = leaf[1:3]
+    assert picked.grad_fn.name == "GetItem"  # with a graph the slice is a node, and gradients flow
+    picked.sum().backward()
+    np.testing.assert_array_equal(
+        leaf.grad.numpy(), np.repeat([[0.0], [1.0], [1.0], [0.0], [0.0], [0.0]], 2, 1)
+    )

@@ -699,6 +699,11 @@ class Tensor:
         return _ops.Abs.apply(self)
 
     def __getitem__(self, index: Any) -> Tensor:
+        if type(index) is slice and not self.requires_grad and _tape is None:
+            # x[i:i+1] of a tensor without a graph (a batch of data): the view itself, as GetItem would
+            # return it, without a node nobody needs (per-sample training slices twice per step)
+            if self.data.ndim:
+                return Tensor._wrap(self.data[index], False)
         return _ops.GetItem.apply(self, index=index)
 
     # Comparisons give boolean tensors and carry no gradient.
@@ -1533,7 +1538,7 @@ def _node_backward(node: Tensor, grad: np.ndarray, retain_graph: bool, owned: se
         else:
             _accumulate(parent, parent_grad, owned)
     if not retain_graph:
-        node._ctx = _freed_marker(type(ctx))
+        node._ctx = _FREED.get(type(ctx)) or _freed_marker(type(ctx))
     return pending
 
 

@@ -78,13 +78,13 @@ class Sequential(Module):
                     x = linear.forward_with(fused, x)
                     linear = None
                     continue
-                x = linear(x)
+                x = linear.forward_with(ops.Linear, x)
                 linear = None
             if type(module) is Linear and "forward" not in module.__dict__:
                 linear = module
             else:
                 x = module(x)
-        return x if linear is None else linear(x)
+        return x if linear is None else linear.forward_with(ops.Linear, x)  # = linear(x), two calls fewer
 
     def append(self, module: Module) -> Sequential:
         position = len(self._modules)
