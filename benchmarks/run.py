@@ -2,6 +2,7 @@
 
     python -m benchmarks.run [--quick] [--threads 2,1] [--repeats N] [--output BENCHMARKS.md]
                              [--workloads mnist,inference,deep,xor,fit,cnn] [--raw results.json]
+                             [--previous RUN1.md]
 
 The parent generates every workload's data, initial weights and batch orders once (``workloads.common``),
 then runs each (workload, implementation) pair in its own process, ``--repeats`` times, for each thread count:
@@ -13,6 +14,10 @@ RSS, and checks the issue's targets.
 ``--quick`` is a CI-sized smoke run on synthetic MNIST-shaped data (seconds, tiny sizes): it checks that the
 suite works, not how fast numnet is. Without ``--output`` it prints the report instead of writing
 ``BENCHMARKS.md``, so a smoke run never overwrites the real numbers.
+
+``--previous RUN1.md`` names the report of the run just before this one (same machine, same code): the new
+report then opens with both runs' targets side by side, since a target counts as met only when two
+consecutive full runs both meet it.
 """
 
 from __future__ import annotations
@@ -480,6 +485,51 @@ def targets_at_a_glance(results: dict[int, dict[str, list[Result]]]) -> list[str
     return [*lines, ""]
 
 
+def read_glance(report: str) -> tuple[str, list[str], dict[str, list[str]]]:
+    """From a report this module wrote: its machine line (date, wall time, load averages), the thread
+    columns of its "Targets at a glance" table, and each target's cells there (threshold first)."""
+    lines = report.splitlines()
+    machine = next((ln[len("- Date: ") :] for ln in lines if ln.startswith("- Date: ")), "date not recorded")
+    try:
+        start = lines.index("## Targets at a glance")
+    except ValueError:
+        raise ValueError("the previous report has no 'Targets at a glance' table") from None
+    table = [ln for ln in lines[start + 1 :] if ln.startswith("|")]
+    if len(table) < 2:
+        raise ValueError("the previous report's 'Targets at a glance' table is empty")
+    columns = [c.strip() for c in table[0].strip("|").split("|")][2:]
+    rows = {}
+    for ln in table[2:]:
+        cells = [c.strip() for c in ln.strip("|").split("|")]
+        rows[cells[0]] = cells[1:]
+    return machine, columns, rows
+
+
+def two_runs(previous: str, current: str, machine: str) -> list[str]:
+    """The report's opening section: the previous run's targets (``previous``, a report's text) beside this
+    run's (``current``, this report's "Targets at a glance" lines), and whether both runs meet each."""
+    machine_1, columns_1, rows_1 = read_glance(previous)
+    _, columns_2, rows_2 = read_glance(current)
+    header = [f"run 1, {c}" for c in columns_1] + [f"run 2, {c}" for c in columns_2]
+    out = [
+        "## Two consecutive full runs",
+        "",
+        f"Run 1: {machine_1}. Run 2: {machine}. The rest of this file is run 2. A target counts as met only "
+        "where both runs meet it (last column, every thread count).",
+        "",
+        f"| Target | Threshold | {' | '.join(header)} | both runs |",
+        "|---|---|" + "---:|" * len(header) + "---|",
+    ]
+    for name, cells_2 in rows_2.items():
+        cells_1 = rows_1.get(name, ["", *["not measured"] * len(columns_1)])
+        measured = cells_1[1:] + cells_2[1:]
+        met = [c.endswith(" met") for c in measured]
+        failed = [c.endswith("**not met**") or c == "not measured" for c in measured]
+        verdict = "met" if all(met) else ("**not met**" if any(met) or any(failed) else "—")
+        out.append(f"| {name} | {cells_2[0]} | {' | '.join(measured)} | {verdict} |")
+    return [*out, ""]
+
+
 def _blas_of_children(results: dict[int, dict[str, list[Result]]]) -> tuple[str, list[str]]:
     """NumPy's BLAS as a numnet child saw it, and every thread pool any child saw."""
     runs = [run for by_w in results.values() for rs in by_w.values() for r in rs for run in r.runs]
@@ -497,8 +547,9 @@ def render(
     info: dict[str, str],
     elapsed: float,
     loads: tuple[tuple[float, ...], tuple[float, ...]],
+    previous: str | None = None,
 ) -> str:
-    """The whole ``BENCHMARKS.md``."""
+    """The whole ``BENCHMARKS.md``; ``previous``: the text of the run before (``--previous``), if any."""
     command = "python -m benchmarks.run" + (" --quick" if args.quick else "")
     command += f" --threads {args.threads} --repeats {args.repeats}"
     numpy_blas, pools = _blas_of_children(results)
@@ -514,6 +565,13 @@ def render(
             f"> Run with `--jobs {args.jobs}`: children ran concurrently; the timings are not comparable.",
             "",
         ]
+    machine = (
+        f"{dt.datetime.now().astimezone().isoformat(timespec='seconds')}; suite wall time {elapsed:.0f} s; "
+        f"load average (1 min) at start {loads[0][0]:.2f}, at end {loads[1][0]:.2f}"
+    )
+    glance = targets_at_a_glance(results)
+    if previous is not None:
+        out += two_runs(previous, "\n".join(glance), machine)
     out += [
         "## Machine",
         "",
@@ -524,8 +582,7 @@ def render(
         f"- Platform: {info['platform']}",
         f"- Thread counts: {args.threads} (OMP/MKL/OPENBLAS_NUM_THREADS in each child's environment, plus "
         "threadpoolctl and `torch.set_num_threads` inside it)",
-        f"- Date: {dt.datetime.now().astimezone().isoformat(timespec='seconds')}; suite wall time "
-        f"{elapsed:.0f} s; load average (1 min) at start {loads[0][0]:.2f}, at end {loads[1][0]:.2f}",
+        f"- Date: {machine}",
         "",
         "## Method",
         "",
@@ -571,7 +628,7 @@ def render(
             status = "—" if met is None else ("met" if met else "**not met**")
             out.append(f"| {name} | {threshold} | {measured} | {status} |")
         out.append("")
-    out += targets_at_a_glance(results)
+    out += glance
     out += ["## Thread pools seen by the children (threadpoolctl / torch)", ""]
     out += [*[f"- {p}" for p in pools], ""]
     return "\n".join(out)
@@ -651,6 +708,11 @@ def main(argv: list[str] | None = None) -> int:
         help="children run at once (>1 only for --quick smoke runs: timings become noise)",
     )
     parser.add_argument("--raw", default=None, help="also write every child's JSON result to this file")
+    parser.add_argument(
+        "--previous",
+        default=None,
+        help="the report of the run just before this one: both runs' targets open the new report",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per child process")
     args = parser.parse_args(argv)
@@ -671,6 +733,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs > 1 and not args.quick:
         log("warning: --jobs > 1 runs children concurrently; the timings will not be comparable")
     output = Path(args.output) if args.output else (None if args.quick else ROOT / "BENCHMARKS.md")
+    previous = None
+    if args.previous:
+        try:
+            previous = Path(args.previous).read_text()
+            read_glance(previous)
+        except (OSError, ValueError) as exc:
+            parser.error(f"--previous {args.previous}: {exc}")
 
     # On SIGTERM unwind normally: subprocess.run kills the running child, the temporary folder is removed.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
@@ -683,7 +752,8 @@ def main(argv: list[str] | None = None) -> int:
         paths = {w: Path(built[w]["path"]) for w in names}
         specs = {w: built[w]["spec"] for w in names}
         results = run_matrix(paths, threads_list, args.repeats, args.timeout, args.jobs)
-    report = render(results, specs, args, info, time.perf_counter() - start, (load_start, os.getloadavg()))
+    loads = (load_start, os.getloadavg())
+    report = render(results, specs, args, info, time.perf_counter() - start, loads, previous)
     if output is None:
         print(report)
     else:
