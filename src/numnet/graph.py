@@ -351,6 +351,9 @@ def trace(model: Callable[[Tensor], Tensor], x: Any, target: Any = None, loss_fn
     Returns:
         The root of the graph: the loss, or the model's output when there is no target.
 
+    The model runs inside ``nn.layer_fusion(False)``: a ``Sequential``'s Linear and ReLU are two nodes here
+    (as written), where a training step runs them as one fused op with the same numbers.
+
     Side effects: it runs ``backward(retain_graph=True)`` once, from the loss (or, with no target, from the
     output with a gradient of ones, i.e. from ``output.sum()``). The ``.grad`` of every leaf in the graph
     (parameters included) is cleared first, so it holds exactly this pass's gradient afterwards, as after
