@@ -94,3 +94,31 @@ def test_fused_linear_keeps_the_layers_message_for_a_wrong_width():
     model = nn.Sequential(nn.Linear(4, 3), nn.ReLU())
     with pytest.raises(ValueError, match=r"Linear\(in_features=4, out_features=3\) expects inputs of shape"):
         model(numnet.randn(2, 5))
+
+
+@pytest.mark.parametrize("patched", ["Linear", "ReLU", "Module"])
+def test_a_method_patched_on_the_class_runs_in_every_layer(monkeypatch, patched):
+    # Patching a class method (hooks, profilers, logging) must see every layer's call, as in PyTorch and as
+    # before fusion existed: Sequential then calls the layers one by one.
+    calls = []
+    cls = {"Linear": nn.Linear, "ReLU": nn.ReLU, "Module": nn.Module}[patched]
+    name = "__call__" if patched == "Module" else "forward"
+    original = getattr(cls, name)
+
+    def spy(self, *args, **kwargs):
+        calls.append(type(self).__name__)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, name, spy)
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    x = numnet.randn(2, 4)
+    out = model(x)
+    expected = {
+        "Linear": ["Linear", "Linear"],
+        "ReLU": ["ReLU"],
+        "Module": ["Sequential", "Linear", "ReLU", "Linear"],
+    }[patched]
+    assert calls == expected
+    assert out.grad_fn.inputs[0].grad_fn.name == "ReLU"  # unfused
+    monkeypatch.undo()
+    assert model(x).grad_fn.inputs[0].grad_fn.name == "LinearReLU"  # fused again once the patch is gone

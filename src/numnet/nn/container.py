@@ -15,6 +15,14 @@ from numnet.nn.module import Module
 #: activation layer type → the op computing Linear and it in one node
 _FUSED_AFTER_LINEAR = {ReLU: ops.LinearReLU, Sigmoid: ops.LinearSigmoid}
 _fusing = [True]  # Sequential fuses Linear + activation (off inside ``layer_fusion(False)``)
+# The methods fusion stands in for: with one patched on its class at run time (a hook, a profiler, logging),
+# Sequential calls every layer as written.
+_CALL, _LINEAR_FORWARD, _RELU_FORWARD, _SIGMOID_FORWARD = (
+    Module.__call__,
+    Linear.forward,
+    ReLU.forward,
+    Sigmoid.forward,
+)
 
 
 @contextmanager
@@ -65,8 +73,15 @@ class Sequential(Module):
     def forward(self, x: Any) -> Any:
         # A Linear followed by ReLU or Sigmoid runs as one fused op (ops.LinearReLU, ops.LinearSigmoid): the
         # same numbers with one node, one pass and one array fewer. Only the library's own layers fuse (exact
-        # types, no forward replaced on the instance), so a subclass or a patched layer runs as written.
-        if not _fusing[0]:
+        # types, no forward replaced on the instance or the class), so a subclass or a patched layer runs as
+        # written.
+        if (
+            not _fusing[0]
+            or Module.__call__ is not _CALL
+            or Linear.forward is not _LINEAR_FORWARD
+            or ReLU.forward is not _RELU_FORWARD
+            or Sigmoid.forward is not _SIGMOID_FORWARD
+        ):
             for module in self._modules.values():
                 x = module(x)
             return x
