@@ -699,11 +699,10 @@ class Tensor:
         return _ops.Abs.apply(self)
 
     def __getitem__(self, index: Any) -> Tensor:
-        if type(index) is slice and not self.requires_grad and _tape is None:
+        if type(index) is slice and not self.requires_grad and _tape is None and self.data.ndim:
             # x[i:i+1] of a tensor without a graph (a batch of data): the view itself, as GetItem would
             # return it, without a node nobody needs (per-sample training slices twice per step)
-            if self.data.ndim:
-                return Tensor._wrap(self.data[index], False)
+            return Tensor._wrap(self.data[index], False)
         return _ops.GetItem.apply(self, index=index)
 
     # Comparisons give boolean tensors and carry no gradient.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.ops.activation import sigmoid_array, sigmoid_backward
+from numnet.ops.activation import relu_array, sigmoid_array, sigmoid_backward
 from numnet.tensor import Function
 
 
@@ -45,10 +45,9 @@ class LinearReLU(Linear):
     array fewer: the product is a fresh array that nothing else holds, so it is rectified in place."""
 
     def forward(self, x, weight, bias=None):
-        out = Linear.forward(self, x, weight, bias)
-        self.mask = out > 0
-        # out·mask, as ReLU: measured 2× faster than np.maximum(out, 0) here (the max checks for NaN)
-        return np.multiply(out, self.mask, out=out)
+        z = Linear.forward(self, x, weight, bias)
+        out, self.mask = relu_array(z, out=z)
+        return out
 
     def backward(self, grad):
         # dz = g where z > 0, else 0 (ReLU's backward), then Linear's dX = dz·W, dW = dzᵀ·X, db = Σₙ dz
