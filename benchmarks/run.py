@@ -485,7 +485,10 @@ def targets_at_a_glance(results: dict[int, dict[str, list[Result]]]) -> list[str
     return [*lines, ""]
 
 
-def read_glance(report: str) -> tuple[str, list[str], dict[str, list[str]]]:
+Glance = tuple[str, list[str], dict[str, list[str]]]  # what read_glance returns
+
+
+def read_glance(report: str) -> Glance:
     """From a report this module wrote: its machine line (date, wall time, load averages), the thread
     columns of its "Targets at a glance" table, and each target's cells there (threshold first)."""
     lines = report.splitlines()
@@ -505,10 +508,10 @@ def read_glance(report: str) -> tuple[str, list[str], dict[str, list[str]]]:
     return machine, columns, rows
 
 
-def two_runs(previous: str, current: str, machine: str) -> list[str]:
-    """The report's opening section: the previous run's targets (``previous``, a report's text) beside this
-    run's (``current``, this report's "Targets at a glance" lines), and whether both runs meet each."""
-    machine_1, columns_1, rows_1 = read_glance(previous)
+def two_runs(previous: Glance, current: str, machine: str) -> list[str]:
+    """The report's opening section: the previous run's targets (``previous``, from ``read_glance``) beside
+    this run's (``current``, this report's "Targets at a glance" lines), and whether both runs meet each."""
+    machine_1, columns_1, rows_1 = previous
     _, columns_2, rows_2 = read_glance(current)
     header = [f"run 1, {c}" for c in columns_1] + [f"run 2, {c}" for c in columns_2]
     out = [
@@ -547,9 +550,9 @@ def render(
     info: dict[str, str],
     elapsed: float,
     loads: tuple[tuple[float, ...], tuple[float, ...]],
-    previous: str | None = None,
+    previous: Glance | None = None,
 ) -> str:
-    """The whole ``BENCHMARKS.md``; ``previous``: the text of the run before (``--previous``), if any."""
+    """The whole ``BENCHMARKS.md``; ``previous``: the run before's targets (``--previous``), if any."""
     command = "python -m benchmarks.run" + (" --quick" if args.quick else "")
     command += f" --threads {args.threads} --repeats {args.repeats}"
     numpy_blas, pools = _blas_of_children(results)
@@ -736,8 +739,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = None
     if args.previous:
         try:
-            previous = Path(args.previous).read_text()
-            read_glance(previous)
+            previous = read_glance(Path(args.previous).read_text())
         except (OSError, ValueError) as exc:
             parser.error(f"--previous {args.previous}: {exc}")
 
