@@ -8,6 +8,8 @@ twice from identical graphs: once through ``backward()`` and once through the ge
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -102,3 +104,25 @@ def test_a_backward_returning_the_wrong_number_of_gradients_is_reported():
     a, b = _leaves(4, [(2,), (2,)])
     with pytest.raises(ValueError, match=r"Two.backward returned 1 gradient\(s\) for 2 input\(s\)"):
         Two.apply(a, b).sum().backward()
+
+
+def test_a_tensor_used_twice_keeps_the_chain_walk(monkeypatch):
+    """``d * d`` hands d two gradients; d is still the node's only non-leaf input, so the chain walk sums
+    them and goes on: the general walk (topological sort) is not needed, and the gradient is 2·d·∂d."""
+    engine = importlib.import_module("numnet.tensor")  # the module (numnet.tensor is also a function)
+
+    def no_general_walk(*args, **kwargs):
+        raise AssertionError("the general walk ran for a chain")
+
+    (a,) = _leaves(5, [(4,)], np.float64)
+    x = np.linspace(-1, 1, 4)
+    monkeypatch.setattr(engine, "_backward_graph", no_general_walk)
+    d = x * a - 1.0
+    (0.5 * (d * d).sum()).backward()
+    np.testing.assert_allclose(a.grad.data, (x * a.data - 1.0) * x, rtol=1e-15)
+    monkeypatch.undo()
+    (b, c) = _leaves(6, [(3,), (3,)])
+    calls = []
+    monkeypatch.setattr(engine, "_backward_graph", lambda *args: calls.append(args) or _backward_graph(*args))
+    ((b * c).exp() + (b - c).sin()).sum().backward()  # Add's inputs are two different non-leaves: a branch
+    assert len(calls) == 1 and b.grad is not None and c.grad is not None

@@ -1446,9 +1446,11 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
     Most graphs begin as a chain: from the root down, each node passes a gradient to at most one non-leaf
     input (an MLP and its loss is a chain all the way down). Along a chain a node's gradient is complete as
     soon as its single consumer has run, so that part needs neither a topological sort nor a table of
-    pending gradients. At the first node that passes gradients to two or more non-leaf inputs (or to one
-    tensor twice) the general walk, ``_backward_graph``, takes over the rest: topological order, gradients
-    summed per tensor. Both walks run each node through ``_node_backward``, so the result is the same.
+    pending gradients. A node that passes one tensor two gradients (``d * d``, ``h + h``) keeps the chain
+    going: that tensor is still its only non-leaf input, so the sum of the two is its complete gradient. At
+    the first node that passes gradients to two or more different non-leaf inputs the general walk,
+    ``_backward_graph``, takes over the rest: topological order, gradients summed per tensor. Both walks run
+    each node through ``_node_backward`` and sum in the same order, so the result is the same, bit for bit.
     """
     # ids of the arrays that already belong to someone: the caller's seed, and every array stored in a
     # .grad during this pass (Add hands one array to both inputs; two tensors must not share a .grad).
@@ -1459,11 +1461,14 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
     node = root
     while True:
         pending = _node_backward(node, grad, retain_graph, owned)
-        if len(pending) != 2:  # the chain ends: in leaves only, or at a branch
+        if len(pending) == 2:
+            node, grad = pending
+        elif len(pending) == 4 and pending[0] is pending[2]:  # one tensor, two gradients: still a chain
+            node, grad = pending[0], pending[1] + pending[3]  # never in place, as in the general walk
+        else:  # the chain ends: in leaves only, or at a branch
             if pending:
                 _backward_graph(pending, retain_graph, owned)
             return
-        node, grad = pending
 
 
 def _backward_graph(starts: list[Any], retain_graph: bool, owned: set[int]) -> None:
