@@ -254,3 +254,23 @@ def test_axis_and_keepdims_stay_aliases_of_dim_and_keepdim():
     np.testing.assert_array_equal(numnet.mean(x, axis=0).data, numnet.mean(x, dim=0).data)
     with pytest.raises(TypeError, match=r"dim or axis"):
         x.sum(dim=0, axis=0)
+
+
+@pytest.mark.parametrize("shape", [(), (0, 3), (2, 3), (4, 1, 5)], ids=str)
+@pytest.mark.parametrize("op", ["Sum", "Mean"])
+def test_full_reduction_gradient_is_a_read_only_view(shape, op):
+    """A sum or mean over everything spreads its 0-d gradient as a zero-stride view: no copy of the input's
+    size, and read-only (every position is one element), as np.broadcast_to's."""
+    from numnet import ops
+
+    x = np.arange(float(np.prod(shape)), dtype=np.float32).reshape(shape)
+    if op == "Mean" and x.size == 0:
+        return  # the mean of nothing is refused at the forward (tested elsewhere)
+    node = object.__new__(getattr(ops, op))
+    node.forward(x)
+    g = np.array(3.0, np.float32)
+    dx = node.backward(g)
+    assert dx.shape == shape and dx.dtype == np.float32
+    assert not dx.flags.writeable and all(s == 0 for s in dx.strides)
+    want = 3.0 if op == "Sum" else np.float32(3.0) / max(x.size, 1)
+    np.testing.assert_array_equal(dx, np.full(shape, want))
