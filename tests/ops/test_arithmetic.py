@@ -130,6 +130,10 @@ MATMUL_SHAPES = [
     ((2, 1, 2, 3), (4, 3, 2)),
     ((3,), (5, 3, 4)),
     ((5, 2, 3), (3,)),
+    ((4, 1), (1, 3)),  # an outer product: every backward product contracts a length-1 dimension
+    ((9, 1, 1), (9, 1, 128)),  # a stack of 1-input layers (the fit demo's nets side by side)
+    ((9, 1, 128), (9, 128, 1)),  # … and of 1-output layers
+    ((2, 1, 1, 3), (4, 3, 1)),
 ]
 
 
@@ -137,6 +141,33 @@ MATMUL_SHAPES = [
 def test_matmul(rng, shapes):
     a, b = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
     check(FAMILY, "matmul", lambda a, b: a @ b, lambda a, b: a @ b, a, b)
+
+
+@pytest.mark.parametrize(
+    ("shape_a", "shape_b"),
+    [
+        ((4, 1), (1, 3)),
+        ((1, 1), (1, 128)),
+        ((9, 128, 1), (9, 1, 1)),
+        ((2, 1, 3, 1), (4, 1, 6)),
+        ((3, 2), (2, 4)),
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("transposed", [False, True])
+def test_matmul_array_is_numpys_product(rng, shape_a, shape_b, transposed):
+    """Over a length-1 contracted dimension matmul_array multiplies instead: the same numbers as np.matmul,
+    bit for bit (zeros aside, which may carry the product's sign), also on transposed views."""
+    from numnet.ops.arithmetic import matmul_array
+
+    a = rng.standard_normal(shape_a).astype(np.float32)
+    b = rng.standard_normal(shape_b).astype(np.float32)
+    a.flat[0] = 0.0  # a zero entry: −0 from the multiply where the other factor is negative
+    if transposed:  # the same values through swapped strides, as backward formulas pass them
+        a = np.swapaxes(np.ascontiguousarray(np.swapaxes(a, -1, -2)), -1, -2)
+    got, want = matmul_array(a, b), np.matmul(a, b)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
 
 
 def test_matmul_with_array_operands(rng):

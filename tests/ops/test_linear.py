@@ -27,6 +27,17 @@ def test_linear_without_bias(rng, x_shape):
     check(FAMILY, "linear", lambda x, w: ops.Linear.apply(x, w, None), F.linear, x, w)  # bias=None given
 
 
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape"),
+    [((1, 1), (5, 1)), ((3, 1), (1, 1)), ((1, 4), (1, 4)), ((2, 6, 1), (3, 1))],
+    ids=str,
+)
+def test_linear_outer_products(rng, x_shape, w_shape):
+    """One input feature, one output or a batch of one: products over a length-1 dimension (the fit net's)."""
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
+    check(FAMILY, "linear", ops.Linear.apply, F.linear, x, w, b)
+
+
 @pytest.mark.parametrize("requires", [[False, True, True], [True, False, True], [True, True, False]], ids=str)
 def test_linear_with_some_inputs_constant(rng, requires):
     x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
