@@ -25,6 +25,7 @@ import numpy as np
 import numnet
 from numnet import data, nn, optim, plot
 from numnet.demos.common import Report, output_folder, setting
+from numnet.nn import functional as F
 
 NAME = "fit"
 TITLE = "a 1-128-1 sigmoid net fits y = 0.4x² + 0.3x·sin(15x) + 0.01·cos(50x) − 0.3"
@@ -128,13 +129,17 @@ def train_side_by_side(settings: Settings, seeds: list[int], report: Report | No
     for epoch in range(settings.epochs):
         total = np.zeros((S, 1, 1))
         for j in range(settings.samples):  # one sample per step, in a fixed order, as the tutorial
-            z = (numnet.tensor(x[:, j : j + 1]) @ W1 + b1).sigmoid() @ W2 + b2
-            d = z - y[:, j : j + 1]
-            loss = 0.5 * (d * d).sum()  # Σ over the nets of ½(z − y)²: gradient z − y for each
+            # One input unit: x·W1 is the product x*W1 (the same numbers as the matrix product, without a
+            # batched matmul), then σ(·)·W2 + b2 per net.
+            z = (numnet.tensor(x[:, j : j + 1]) * W1 + b1).sigmoid() @ W2 + b2
+            target = y[:, j : j + 1]
+            # Σ over the nets of ½(z − y)²: gradient z − y for each
+            loss = 0.5 * F.mse_loss(z, target, reduction="sum")
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += d.data * d.data
+            d = z.data - target
+            total += d * d
         epoch_loss[:, epoch] = 0.5 * total[:, 0, 0] / settings.samples
         if report is not None and ((epoch + 1) % every == 0 or epoch + 1 == settings.epochs):
             elapsed = time.perf_counter() - start
