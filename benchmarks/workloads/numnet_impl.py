@@ -9,7 +9,8 @@ says so in ``notes``.
 
 Variants: ``loader`` (default: batches from the ``DataLoader``), for the curve fit ``slice`` (a plain loop
 over ``x[i:i+1]`` on a ``Tensor``, as the PyTorch ``slice`` row), and ``compiled``: the same loop with the
-step recorded once and replayed by ``numnet.compiled.compile_step`` (``default`` for XOR: eager).
+step recorded once and replayed by ``numnet.compiled.compile_step`` (``default`` for XOR: eager); for the
+curve fit also ``demo``: the ``fit`` demo's own training loop, which the fit-demo target is projected from.
 """
 
 from __future__ import annotations
@@ -178,6 +179,8 @@ def run_fit(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -
     what the ``fit`` tutorial does, with ``loss.item()`` every step as the demo; ``compiled``: the same loop
     through ``compile_step``; ``slice``: ``x[i:i+1]`` on tensors in the shared order.
     """
+    if variant == "demo":
+        return _fit_demo_loop(spec)
     model = build_model(spec, arrays)
     opt = optim.SGD(model.parameters(), lr=spec["lr"])
     loss_fn = nn.MSELoss(reduction="sum")  # the fit tutorial's ½·(z − y)²: gradient z − y
@@ -217,6 +220,24 @@ def run_fit(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -
     with numnet.no_grad():
         mse = float(loss_fn(model(x), y).item()) / len(x_np)
     return dict(**clock.result(), unit="s/step", quality=mse, quality_name="final MSE", notes=note)
+
+
+def _fit_demo_loop(spec: dict[str, Any]) -> dict[str, Any]:
+    """``numnet demo fit``'s own training loop, ``train_side_by_side``, at the demo's defaults (its 9 nets
+    side by side, each on its own data draw; 1000 samples) but one epoch per call: seconds per single-sample
+    step, so that 10⁶ steps project the demo's training time. The demo draws its own data: no quality."""
+    from numnet import demos  # the applications layer, imported only by this row
+
+    fit_demo = demos.load("fit")
+    settings = demos.settings("fit", samples=spec["n"], epochs=1)
+    seeds = fit_demo.data_seeds(settings)
+    fit_demo.train_side_by_side(settings, seeds)  # warm-up
+    clock = Clock()
+    for _ in range(spec["epochs"]):
+        with clock(per=settings.samples * settings.epochs):
+            fit_demo.train_side_by_side(settings, seeds)
+    note = f"the demo's train_side_by_side: {len(seeds)} nets side by side, {settings.samples} steps a call"
+    return dict(**clock.result(), unit="s/step", quality=None, quality_name="final MSE", notes=note)
 
 
 RUNNERS = {
