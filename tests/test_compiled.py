@@ -180,3 +180,26 @@ def test_no_grad_is_refused():
     step = compile_step(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
     with numnet.no_grad(), pytest.raises(RuntimeError, match="needs gradients"):
         step(x, y)
+
+
+def test_prediction_is_each_steps_model_output():
+    """``step.prediction`` is model(x) of the step just taken (before its update), as the eager forward's."""
+    x, y = _curve(12)
+    mse = nn.MSELoss(reduction="sum")
+    eager_model, compiled_model = _fit_net(), _fit_net()
+    eager_opt = optim.SGD(eager_model.parameters(), lr=0.1)
+    step = compile_step(
+        compiled_model, lambda z, t: 0.5 * mse(z, t), optim.SGD(compiled_model.parameters(), lr=0.1)
+    )
+    assert step.prediction is None
+    for i in range(len(x)):
+        xb, yb = x[i : i + 1], y[i : i + 1]
+        out = eager_model(numnet.tensor(xb))
+        loss = 0.5 * mse(out, yb)
+        eager_opt.zero_grad()
+        loss.backward()
+        eager_opt.step()
+        step(xb, yb)
+        assert step.prediction.grad_fn is None and step.prediction.shape == (1, 1)
+        np.testing.assert_array_equal(step.prediction.data, out.data)  # recorded (i = 0) and replayed
+    assert step.traces == 1

@@ -46,6 +46,7 @@ class _Plan(NamedTuple):
     forward: list[tuple[Any, tuple[Any, ...], dict[str, Any], int]]
     backward: list[tuple[Any, int, list[tuple[int, int, Any, tuple[int, ...]]]]]
     loss_slot: int
+    prediction_slot: int | None  # the model's output (None: something the step did not compute)
     n_slots: int
     seed: np.ndarray
 
@@ -56,6 +57,8 @@ class CompiledStep:
     ``model(x)`` gives the prediction and ``loss_fn(prediction, y)`` a one-element loss tensor (any callable:
     ``lambda z, t: 0.5 * mse(z, t)`` works). Each call zeroes the optimizer's gradients, computes the loss
     and its gradients and takes one ``optimizer.step()``; it returns the loss as a tensor without a graph.
+    ``prediction`` then holds that step's ``model(x)`` (a tensor without a graph), for metrics that need
+    more than the loss (per-sample errors, accuracy) without a second forward pass.
     """
 
     def __init__(self, model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Optimizer) -> None:
@@ -76,6 +79,7 @@ class CompiledStep:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self._plans: dict[tuple[Any, ...], _Plan] = {}
         self.traces = 0  # how many times the step was recorded (once per input shape and mode)
+        self.prediction: Tensor | None = None  # model(x) of the last call
 
     def __call__(self, x: Any, y: Any) -> Tensor:
         xa = x.data if isinstance(x, Tensor) else np.asarray(x)
@@ -97,12 +101,15 @@ class CompiledStep:
         self.optimizer.zero_grad()
         _record_tape(tape)
         try:
-            loss = self.loss_fn(self.model(x_t), y_t)
+            prediction = self.model(x_t)
+            loss = self.loss_fn(prediction, y_t)
         finally:
             _record_tape(None)
         if not isinstance(loss, Tensor) or loss.data.size != 1 or loss._ctx is None:
             raise ValueError("compile_step: loss_fn must return a one-element tensor computed from the model")
-        plan = self._plan(tape, x_t, y_t, loss)
+        plan = self._plan(tape, x_t, y_t, loss, prediction)
+        slot = plan.prediction_slot
+        self.prediction = None if slot is None else Tensor._wrap(prediction.data, False)
         loss.backward()
         self.optimizer.step()
         if len(self._plans) >= _MAX_PLANS:  # shapes that keep changing: forget the oldest
@@ -111,7 +118,7 @@ class CompiledStep:
         self.traces += 1
         return Tensor._wrap(loss.data, False)
 
-    def _plan(self, tape: list[Any], x_t: Tensor, y_t: Tensor, loss: Tensor) -> _Plan:
+    def _plan(self, tape: list[Any], x_t: Tensor, y_t: Tensor, loss: Tensor, prediction: Any) -> _Plan:
         """Turn the recorded operations into the replay's forward and backward lists."""
         slot_of = {id(x_t): 0, id(y_t): 1}
         data_shapes = {x_t.data.shape, y_t.data.shape}
@@ -136,7 +143,8 @@ class CompiledStep:
             raise ValueError("compile_step: loss_fn's result was not computed by numnet operations")
         seed = np.ones(loss.data.shape, dtype=loss.data.dtype)
         seed.flags.writeable = False  # shared by every replay: no backward may write into it
-        return _Plan(forward, backward[::-1], slot_of[id(loss)], len(slot_of), seed)
+        prediction_slot = slot_of.get(id(prediction)) if isinstance(prediction, Tensor) else None
+        return _Plan(forward, backward[::-1], slot_of[id(loss)], prediction_slot, len(slot_of), seed)
 
     @staticmethod
     def _source(
@@ -217,6 +225,8 @@ class CompiledStep:
             else:
                 _accumulate(leaf, g, owned)
         self.optimizer.step()
+        slot = plan.prediction_slot
+        self.prediction = None if slot is None else Tensor._wrap(vals[slot], False)
         return Tensor._wrap(vals[plan.loss_slot], False)
 
 
