@@ -24,6 +24,7 @@ import numpy as np
 
 import numnet
 from numnet import data, nn, optim, plot
+from numnet.compiled import compile_step
 from numnet.demos.common import Report, output_folder, setting
 from numnet.nn import functional as F
 
@@ -100,45 +101,59 @@ def data_seeds(settings: Settings) -> list[int]:
     return [settings.data_seed, *others[: max(settings.seeds - 1, 0)]]
 
 
+class StackedNets(nn.Module):
+    """S copies of a 1-n-1 net as one module, weights W1 (S, 1, n), b1 (S, 1, n), W2 (S, n, 1), b2 (S, 1, 1):
+    net k maps its own input x[k] (1, 1) to σ(x·W1 + b1)·W2 + b2, from ``model``'s weights."""
+
+    def __init__(self, model: nn.Sequential, copies: int) -> None:
+        super().__init__()
+        # numnet's Linear computes x·Wᵀ + b: stack Wᵀ and b as rows
+        start = [
+            model[0].weight.data.T,
+            model[0].bias.data[None],
+            model[2].weight.data.T,
+            model[2].bias.data[None],
+        ]
+        self.W1, self.b1, self.W2, self.b2 = (nn.Parameter(np.repeat(w[None], copies, axis=0)) for w in start)
+
+    def forward(self, x: numnet.Tensor) -> numnet.Tensor:
+        # One input unit: x·W1 is the product x*W1 (the same numbers as a matrix product, without a batched
+        # matmul over the stack).
+        return (x * self.W1 + self.b1).sigmoid() @ self.W2 + self.b2
+
+
+def half_sse(z: numnet.Tensor, y: Any) -> numnet.Tensor:
+    """Σ over the nets of ½(z − y)²: its gradient with respect to each net's z is that net's own z − y."""
+    return 0.5 * F.mse_loss(z, y, reduction="sum")
+
+
 def train_side_by_side(settings: Settings, seeds: list[int], report: Report | None = None) -> dict[str, Any]:
     """Train one net per data draw, all from ``make_model``'s initial weights, by single-sample SGD.
 
-    The S nets are one stack (weights (S, 1, n), (S, 1, n), (S, n, 1), (S, 1, 1)); each step feeds every net
-    its own next sample and minimises the sum of their ½(z − y)², whose gradient with respect to each net's
-    weights is that net's own. Net k therefore follows exactly the steps a lone net would take on draw
-    ``seeds[k]`` (the tests check it), at about the cost of one: the time goes into the per-step overhead.
+    The S nets are one stack (``StackedNets``); each step feeds every net its own next sample and minimises
+    the sum of their ½(z − y)², whose gradient with respect to each net's weights is that net's own. Net k
+    therefore follows exactly the steps a lone net would take on draw ``seeds[k]`` (the tests check it), at
+    about the cost of one: the time goes into the per-step overhead. So the step (zero_grad, loss, backward,
+    SGD) runs through ``compile_step``: recorded on the first call and replayed after, the same NumPy
+    formulas without building a graph each time (numnet.compiled), about 25 % less time a step.
 
     Returns the per-net test outputs ``z_test`` (S, test_points, 1), ``epoch_loss`` (S, epochs) and the
     training samples ``x``, ``y`` (S, samples, 1).
     """
-    model = make_model(settings)
     S = len(seeds)
-    start_weights = [
-        model[0].weight.data.T,
-        model[0].bias.data[None, :],
-        model[2].weight.data.T,
-        model[2].bias.data[None, :],
-    ]  # numnet's Linear computes x·Wᵀ + b: stack Wᵀ and b as rows
-    W1, b1, W2, b2 = (numnet.tensor(np.repeat(w[None], S, axis=0), requires_grad=True) for w in start_weights)
+    nets = StackedNets(make_model(settings), S)
     draws = [data.make_curve(settings.samples, seed=k) for k in seeds]
     x, y = np.stack([d[0] for d in draws]), np.stack([d[1] for d in draws])  # (S, samples, 1)
-    optimizer = optim.SGD([W1, b1, W2, b2], lr=settings.lr)
+    step = compile_step(nets, half_sse, optim.SGD(nets.parameters(), lr=settings.lr))
     epoch_loss = np.zeros((S, settings.epochs))
     every = max(1, settings.epochs // 10)
     start = time.perf_counter()
     for epoch in range(settings.epochs):
         total = np.zeros((S, 1, 1))
         for j in range(settings.samples):  # one sample per step, in a fixed order, as the tutorial
-            # One input unit: x·W1 is the product x*W1 (the same numbers as the matrix product, without a
-            # batched matmul), then σ(·)·W2 + b2 per net.
-            z = (numnet.tensor(x[:, j : j + 1]) * W1 + b1).sigmoid() @ W2 + b2
             target = y[:, j : j + 1]
-            # Σ over the nets of ½(z − y)²: gradient z − y for each
-            loss = 0.5 * F.mse_loss(z, target, reduction="sum")
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            d = z.data - target
+            step(x[:, j : j + 1], target)  # optimizer.zero_grad(); half_sse(nets(x), y).backward(); .step()
+            d = step.prediction.data - target  # each net's z − y before its update
             total += d * d
         epoch_loss[:, epoch] = 0.5 * total[:, 0, 0] / settings.samples
         if report is not None and ((epoch + 1) % every == 0 or epoch + 1 == settings.epochs):
@@ -149,8 +164,8 @@ def train_side_by_side(settings: Settings, seeds: list[int], report: Report | No
                 f"{seeds[0]})  {elapsed:7.1f} s  (about {left:.0f} s left)"
             )
     x_test, _ = data.curve_linspace(settings.test_points)
-    hidden = 1.0 / (1.0 + np.exp(-(x_test[None] @ W1.data + b1.data)))
-    return {"z_test": hidden @ W2.data + b2.data, "epoch_loss": epoch_loss, "x": x, "y": y}
+    hidden = 1.0 / (1.0 + np.exp(-(x_test[None] @ nets.W1.data + nets.b1.data)))
+    return {"z_test": hidden @ nets.W2.data + nets.b2.data, "epoch_loss": epoch_loss, "x": x, "y": y}
 
 
 def best_parabola_mse(x_test: np.ndarray, y_test: np.ndarray) -> float:
