@@ -225,18 +225,25 @@ def run_fit(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -
 def _fit_demo_loop(spec: dict[str, Any]) -> dict[str, Any]:
     """``numnet demo fit``'s own training loop, ``train_side_by_side``, at the demo's defaults (its 9 nets
     side by side, each on its own data draw; 1000 samples) but one epoch per call: seconds per single-sample
-    step, so that 10⁶ steps project the demo's training time. The demo draws its own data: no quality."""
+    step, so that 10⁶ steps project the demo's training time. The demo draws its own data: no quality. It
+    runs with 1 BLAS thread in every column, as the demo does by default (``--threads 1``)."""
+    from threadpoolctl import threadpool_limits
+
     from numnet import demos  # the applications layer, imported only by this row
 
     fit_demo = demos.load("fit")
     settings = demos.settings("fit", samples=spec["n"], epochs=1)
     seeds = fit_demo.data_seeds(settings)
-    fit_demo.train_side_by_side(settings, seeds)  # warm-up
     clock = Clock()
-    for _ in range(spec["epochs"]):
-        with clock(per=settings.samples * settings.epochs):
-            fit_demo.train_side_by_side(settings, seeds)
-    note = f"the demo's train_side_by_side: {len(seeds)} nets side by side, {settings.samples} steps a call"
+    with threadpool_limits(limits=1, user_api="blas"):
+        fit_demo.train_side_by_side(settings, seeds)  # warm-up
+        for _ in range(spec["epochs"]):
+            with clock(per=settings.samples * settings.epochs):
+                fit_demo.train_side_by_side(settings, seeds)
+    note = (
+        f"the demo's train_side_by_side: {len(seeds)} nets side by side, {settings.samples} steps a call, "
+        "1 BLAS thread (the demo's default)"
+    )
     return dict(**clock.result(), unit="s/step", quality=None, quality_name="final MSE", notes=note)
 
 
