@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 
 from numnet.ops.activation import relu_array, sigmoid_array, sigmoid_backward
-from numnet.ops.arithmetic import matmul_array
 from numnet.tensor import Function
 
 
@@ -22,7 +21,7 @@ class Linear(Function):
                 f"but the weight {weight.shape} expects {weight.shape[1]}"
             )
         self.x, self.weight, self.has_bias = x, weight, bias is not None
-        out = matmul_array(x, weight.T)  # BLAS reads Wᵀ through its strides: no copy
+        out = x @ weight.T  # BLAS reads Wᵀ through its strides: no copy
         if bias is not None:
             out += bias
         return out
@@ -33,8 +32,8 @@ class Linear(Function):
         g2, x2 = (
             (grad, x) if grad.ndim == 2 else (grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1]))
         )
-        dx = matmul_array(grad, weight) if need[0] else None  # dX = G·W
-        dw = matmul_array(g2.T, x2) if need[1] else None  # dW = Gᵀ·X (an outer product for a batch of 1)
+        dx = grad @ weight if need[0] else None  # dX = G·W
+        dw = g2.T @ x2 if need[1] else None  # dW = Gᵀ·X
         if len(need) == 2:  # apply(x, weight) without a bias: two inputs, two gradients
             return dx, dw
         db = np.add.reduce(g2, 0) if self.has_bias and need[2] else None  # db = Σₙ G
