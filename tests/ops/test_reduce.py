@@ -274,3 +274,6 @@ def test_full_reduction_gradient_is_a_read_only_view(shape, op):
     assert not dx.flags.writeable and all(s == 0 for s in dx.strides)
     want = 3.0 if op == "Sum" else np.float32(3.0) / max(x.size, 1)
     np.testing.assert_array_equal(dx, np.full(shape, want))
+    # a scalar gradient (a custom backward may hand one on) spreads the same way
+    for scalar in (3.0, np.float32(3.0)):
+        np.testing.assert_allclose(node.backward(scalar), np.full(shape, want), rtol=1e-7)

@@ -47,6 +47,8 @@ def _spread(grad: np.ndarray, axes: tuple[int, ...], keepdims: bool, shape: tupl
     """``grad`` at every reduced position of an input of ``shape``: a read-only view, no copy (PyTorch's
     ``expand``). A reduction over everything (a loss's sum or mean) has a 0-d gradient, whose view is made
     directly, zero strides over its one element: ``np.broadcast_to`` costs 3× as much (~2.5 µs a step)."""
+    if type(grad) is not np.ndarray:  # a NumPy or Python scalar from a custom backward
+        grad = np.asarray(grad)
     if grad.ndim == 0:
         view = np.ndarray(shape, grad.dtype, grad, 0, (0,) * len(shape))
         view.flags.writeable = False  # as broadcast_to's: every position is the same element
