@@ -157,7 +157,7 @@ def test_matmul(rng, shapes):
 @pytest.mark.parametrize("transposed", [False, True])
 def test_matmul_array_is_numpys_product(rng, shape_a, shape_b, transposed):
     """Over a length-1 contracted dimension matmul_array multiplies instead: the same numbers as np.matmul,
-    bit for bit (zeros aside, which may carry the product's sign), also on transposed views."""
+    bit for bit, the sign of a zero included, also on transposed views."""
     from numnet.ops.arithmetic import matmul_array
 
     a = rng.standard_normal(shape_a).astype(np.float32)
@@ -168,6 +168,7 @@ def test_matmul_array_is_numpys_product(rng, shape_a, shape_b, transposed):
     got, want = matmul_array(a, b), np.matmul(a, b)
     assert got.shape == want.shape and got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))  # 0·(−x) is +0 in a product sum
 
 
 def test_matmul_with_array_operands(rng):

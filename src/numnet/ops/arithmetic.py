@@ -125,11 +125,13 @@ def _check_matmul(a: np.ndarray, b: np.ndarray) -> None:
 
 def matmul_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b for operands whose shapes align. Over a contracted dimension of length 1 each entry is a single
-    product, a·b with one rounding either way, so a broadcast multiply gives the same numbers (zeros may
-    come out as −0 where the product's sign says so); NumPy's matmul costs 1.4× (2-D) to 3× (a stack of
-    small matrices) as much there, and outer products are most of a batch-1 network's backward."""
+    product: matmul computes 0 + a·b, which a broadcast multiply plus 0 gives bit for bit (the + 0 turns the
+    product's −0 into matmul's and PyTorch's +0); NumPy's matmul costs about 3× as much on a stack of small
+    matrices (the fit demo's nets side by side), and outer products are most of a batch-1 backward."""
     if a.shape[-1] == 1 and a.ndim > 1 and b.ndim > 1:
-        return np.multiply(a, b)
+        out = np.multiply(a, b)
+        out += 0.0  # −0 → +0, every other value unchanged
+        return out
     return np.matmul(a, b)
 
 
