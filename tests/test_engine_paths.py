@@ -126,3 +126,14 @@ def test_a_tensor_used_twice_keeps_the_chain_walk(monkeypatch):
     monkeypatch.setattr(engine, "_backward_graph", lambda *args: calls.append(args) or _backward_graph(*args))
     ((b * c).exp() + (b - c).sin()).sum().backward()  # Add's inputs are two different non-leaves: a branch
     assert len(calls) == 1 and b.grad is not None and c.grad is not None
+
+
+def test_an_accumulated_0d_gradient_stays_an_array_of_its_own():
+    """Two backward calls into a 0-d leaf add 0-d arrays, which NumPy returns as a scalar: .grad stays a
+    writable ndarray (optimisers and clipping write into it)."""
+    x = Tensor(np.array(2.0, np.float32), requires_grad=True)
+    for _ in range(2):
+        (x * x).backward()
+    assert type(x.grad.data) is np.ndarray and x.grad.data.flags.writeable and x.grad.dtype == np.float32
+    x.grad.data += 1
+    assert float(x.grad) == 9.0

@@ -1579,6 +1579,8 @@ def _accumulate(t: Tensor, grad: np.ndarray, owned: set[int]) -> None:
     previous = t.grad
     if previous is not None:
         total = _data(previous) + (grad if grad.dtype == dtype else grad.astype(dtype))
+        if type(total) is not np.ndarray:  # 0-d + 0-d gives a NumPy scalar: keep .grad an array of its own
+            total = np.asarray(total)
         if type(previous) is Tensor:
             previous.data = total
         else:  # an ndarray put there by hand: wrapped from now on
