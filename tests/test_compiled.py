@@ -203,3 +203,36 @@ def test_prediction_is_each_steps_model_output():
         assert step.prediction.grad_fn is None and step.prediction.shape == (1, 1)
         np.testing.assert_array_equal(step.prediction.data, out.data)  # recorded (i = 0) and replayed
     assert step.traces == 1
+
+
+class _Weights(nn.Module):
+    """A "model" whose output is its parameter, or a view of it: memory that SGD updates in place."""
+
+    def __init__(self, view: bool):
+        super().__init__()
+        self.w, self.view = nn.Parameter(np.zeros(2, np.float32)), view
+
+    def forward(self, x):
+        return self.w.reshape(1, 2) if self.view else self.w
+
+
+@pytest.mark.parametrize("view", [True, False], ids=["view of a parameter", "the parameter"])
+def test_prediction_is_taken_before_the_update(view):
+    model = _Weights(view)
+    target = np.ones((1, 2) if view else 2, np.float32)
+    step = compile_step(model, nn.MSELoss(reduction="sum"), optim.SGD(model.parameters(), lr=0.25))
+    for expected in (0.0, 0.5, 0.75):  # w ← w − 0.25·2(w − 1): 0 → 0.5 → 0.75
+        step(np.zeros((1, 2), np.float32), target)
+        np.testing.assert_array_equal(step.prediction.data, np.full(target.shape, expected, np.float32))
+    assert step.traces == 1
+
+
+def test_a_call_that_fails_leaves_no_prediction():
+    x, y = _curve(4)
+    model = _fit_net()
+    step = compile_step(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
+    step(x, y)
+    assert step.prediction is not None
+    with pytest.raises(ValueError):
+        step(np.ones((4, 3), np.float32), y)  # three features for a one-feature net: recording fails
+    assert step.prediction is None

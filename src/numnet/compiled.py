@@ -46,7 +46,8 @@ class _Plan(NamedTuple):
     forward: list[tuple[Any, tuple[Any, ...], dict[str, Any], int]]
     backward: list[tuple[Any, int, list[tuple[int, int, Any, tuple[int, ...]]]]]
     loss_slot: int
-    prediction_slot: int | None  # the model's output (None: something the step did not compute)
+    # where the model's output comes from, (_SLOT, slot) or (_TENSOR, t), and whether it must be copied
+    prediction: tuple[int, Any, bool] | None
     n_slots: int
     seed: np.ndarray
 
@@ -82,6 +83,7 @@ class CompiledStep:
         self.prediction: Tensor | None = None  # model(x) of the last call
 
     def __call__(self, x: Any, y: Any) -> Tensor:
+        self.prediction = None  # until this call has one (a call that raises leaves none)
         xa = x.data if isinstance(x, Tensor) else np.asarray(x)
         ya = y.data if isinstance(y, Tensor) else np.asarray(y)
         key = (xa.shape, xa.dtype, ya.shape, ya.dtype, self.model.training, is_grad_enabled())
@@ -89,6 +91,10 @@ class CompiledStep:
         if plan is None:
             return self._trace(key, xa, ya)
         return self._replay(plan, xa, ya)
+
+    def _updated_tensors(self) -> list[Tensor]:
+        """Every tensor the optimizer updates (its parameter groups' ``params``)."""
+        return [p for group in self.optimizer.param_groups for p in group["params"]]
 
     # --- recording -----------------------------------------------------------------------------------------
     def _trace(self, key: tuple[Any, ...], xa: np.ndarray, ya: np.ndarray) -> Tensor:
@@ -108,8 +114,8 @@ class CompiledStep:
         if not isinstance(loss, Tensor) or loss.data.size != 1 or loss._ctx is None:
             raise ValueError("compile_step: loss_fn must return a one-element tensor computed from the model")
         plan = self._plan(tape, x_t, y_t, loss, prediction)
-        slot = plan.prediction_slot
-        self.prediction = None if slot is None else Tensor._wrap(prediction.data, False)
+        if plan.prediction is not None:
+            self.prediction = _before_update(prediction.data, plan.prediction[2])
         loss.backward()
         self.optimizer.step()
         if len(self._plans) >= _MAX_PLANS:  # shapes that keep changing: forget the oldest
@@ -143,8 +149,14 @@ class CompiledStep:
             raise ValueError("compile_step: loss_fn's result was not computed by numnet operations")
         seed = np.ones(loss.data.shape, dtype=loss.data.dtype)
         seed.flags.writeable = False  # shared by every replay: no backward may write into it
-        prediction_slot = slot_of.get(id(prediction)) if isinstance(prediction, Tensor) else None
-        return _Plan(forward, backward[::-1], slot_of[id(loss)], prediction_slot, len(slot_of), seed)
+        source = None
+        if isinstance(prediction, Tensor):  # computed in the step, or a tensor it returned as it is
+            slot = slot_of.get(id(prediction))
+            # memory that the step's update may change (a parameter, a view of one) is copied at every call;
+            # the usual fresh output of the last op is kept as it is
+            shared = any(np.may_share_memory(prediction.data, p.data) for p in self._updated_tensors())
+            source = (_SLOT, slot, shared) if slot is not None else (_TENSOR, prediction, True)
+        return _Plan(forward, backward[::-1], slot_of[id(loss)], source, len(slot_of), seed)
 
     @staticmethod
     def _source(
@@ -209,6 +221,9 @@ class CompiledStep:
                 else:
                     previous = leaf_grads.get(ref)
                     leaf_grads[ref] = g if previous is None else previous + g
+        if plan.prediction is not None:
+            kind, ref, copy = plan.prediction
+            self.prediction = _before_update(vals[ref] if kind == _SLOT else ref.data, copy)
         self.optimizer.zero_grad()
         owned = {id(plan.seed)}
         for leaf, g in leaf_grads.items():
@@ -225,9 +240,13 @@ class CompiledStep:
             else:
                 _accumulate(leaf, g, owned)
         self.optimizer.step()
-        slot = plan.prediction_slot
-        self.prediction = None if slot is None else Tensor._wrap(vals[slot], False)
         return Tensor._wrap(vals[plan.loss_slot], False)
+
+
+def _before_update(array: np.ndarray, copy: bool) -> Tensor:
+    """The model's output as ``prediction``, as it is before the optimizer's step updates the parameters in
+    place: copied where it shares their memory, else kept as it is (the usual fresh array, no copy)."""
+    return Tensor._wrap(array.copy() if copy else array, False)
 
 
 def compile_step(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Optimizer) -> CompiledStep:
