@@ -135,7 +135,7 @@ def train_side_by_side(settings: Settings, seeds: list[int], report: Report | No
     therefore follows exactly the steps a lone net would take on draw ``seeds[k]`` (the tests check it), at
     about the cost of one: the time goes into the per-step overhead. So the step (zero_grad, loss, backward,
     SGD) runs through ``compile_step``: recorded on the first call and replayed after, the same NumPy
-    formulas without building a graph each time (numnet.compiled), about 25 % less time a step.
+    formulas without building a graph each time (numnet.compiled): 473k → 416k instructions a step.
 
     Returns the per-net test outputs ``z_test`` (S, test_points, 1), ``epoch_loss`` (S, epochs) and the
     training samples ``x``, ``y`` (S, samples, 1).
@@ -164,8 +164,9 @@ def train_side_by_side(settings: Settings, seeds: list[int], report: Report | No
                 f"{seeds[0]})  {elapsed:7.1f} s  (about {left:.0f} s left)"
             )
     x_test, _ = data.curve_linspace(settings.test_points)
-    hidden = 1.0 / (1.0 + np.exp(-(x_test[None] @ nets.W1.data + nets.b1.data)))
-    return {"z_test": hidden @ nets.W2.data + nets.b2.data, "epoch_loss": epoch_loss, "x": x, "y": y}
+    with numnet.no_grad():  # every net on the same test points: (1, P, 1) broadcasts over the stack
+        z_test = nets(numnet.tensor(x_test[None])).data
+    return {"z_test": z_test, "epoch_loss": epoch_loss, "x": x, "y": y}
 
 
 def best_parabola_mse(x_test: np.ndarray, y_test: np.ndarray) -> float:
