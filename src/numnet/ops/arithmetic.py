@@ -124,11 +124,11 @@ def _check_matmul(a: np.ndarray, b: np.ndarray) -> None:
 
 
 def matmul_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b for operands whose shapes align. Over a contracted dimension of length 1 each entry is a single
-    product: matmul computes 0 + a·b, which a broadcast multiply plus 0 gives bit for bit (the + 0 turns the
-    product's −0 into matmul's and PyTorch's +0); NumPy's matmul costs about 3× as much on a stack of small
-    matrices (the fit demo's nets side by side), and outer products are most of a batch-1 backward."""
-    if a.shape[-1] == 1 and a.ndim > 1 and b.ndim > 1:
+    """a @ b for operands of at least 2 dimensions whose shapes align (MatMul's backward makes them so). Over
+    a contracted dimension of length 1 each entry is a single product: matmul computes 0 + a·b, which a
+    broadcast multiply plus 0 gives bit for bit (the + 0 turns the product's −0 into matmul's and PyTorch's
+    +0); NumPy's matmul costs about 3× as much there on a stack of small matrices (the fit demo's nets)."""
+    if a.shape[-1] == 1:
         out = np.multiply(a, b)
         out += 0.0  # −0 → +0, every other value unchanged
         return out
