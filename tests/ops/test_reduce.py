@@ -256,16 +256,22 @@ def test_axis_and_keepdims_stay_aliases_of_dim_and_keepdim():
         x.sum(dim=0, axis=0)
 
 
-@pytest.mark.parametrize("shape", [(), (0, 3), (2, 3), (4, 1, 5)], ids=str)
-@pytest.mark.parametrize("op", ["Sum", "Mean"])
-def test_full_reduction_gradient_is_a_read_only_view(shape, op):
+@pytest.mark.parametrize(
+    ("op", "shape"),
+    [
+        (op, shape)
+        for op in ("Sum", "Mean")
+        for shape in [(), (0, 3), (2, 3), (4, 1, 5)]
+        if (op, shape) != ("Mean", (0, 3))
+    ],
+    ids=str,
+)  # (the mean of nothing is refused at the forward, tested elsewhere)
+def test_full_reduction_gradient_is_a_read_only_view(op, shape):
     """A sum or mean over everything spreads its 0-d gradient as a zero-stride view: no copy of the input's
     size, and read-only (every position is one element), as np.broadcast_to's."""
     from numnet import ops
 
     x = np.arange(float(np.prod(shape)), dtype=np.float32).reshape(shape)
-    if op == "Mean" and x.size == 0:
-        return  # the mean of nothing is refused at the forward (tested elsewhere)
     node = object.__new__(getattr(ops, op))
     node.forward(x)
     g = np.array(3.0, np.float32)
