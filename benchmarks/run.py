@@ -5,9 +5,10 @@
                              [--previous RUN1.md]
 
 The parent generates every workload's data, initial weights and batch orders once (``workloads.common``),
-then runs each (workload, implementation) pair in its own process, ``--repeats`` times, for each thread count:
-the thread-pool variables are set in the child's environment and the child also limits its pools with
-threadpoolctl (and ``torch.set_num_threads``). It pools the timing samples (taken after a warm-up), reports
+then runs each (workload, implementation) pair in its own process, ``--repeats`` times, for each thread count;
+the processes of a workload take turns sample by sample (``interleave``). The thread-pool variables are set
+in the child's environment and the child also limits its pools with threadpoolctl (and
+``torch.set_num_threads``). It pools the timing samples (taken after a warm-up), reports
 the median and the range, the ratios to PyTorch eager and to the GEMM floor, the quality figure and the
 RSS, and checks the issue's targets.
 
@@ -39,6 +40,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from benchmarks.interleave import Finished, run_in_turns
 from benchmarks.workloads import WORKLOADS, thread_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,13 +180,9 @@ def build_in_child(directory: Path, quick: bool, seed: int, names: tuple[str, ..
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def run_child(row: Row, workload: str, data: Path, threads: int, timeout: float) -> dict[str, Any]:
-    """Run one implementation of one workload in a fresh process; returns its JSON result.
-
-    Raises ``RuntimeError`` with the tail of the child's stderr when it fails.
-    """
-    env = child_env(threads)
-    cmd = [
+def child_command(row: Row, workload: str, data: Path, threads: int) -> list[str]:
+    """The command line of one implementation's process for one workload."""
+    return [
         sys.executable,
         "-m",
         f"benchmarks.workloads.{row.module}",
@@ -198,28 +196,107 @@ def run_child(row: Row, workload: str, data: Path, threads: int, timeout: float)
         "--threads",
         str(threads),
     ]
-    proc = subprocess.run(
-        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise RuntimeError(f"exit {proc.returncode}: {tail}")
+
+
+def parse_child(returncode: int, stdout: str, stderr: str) -> dict[str, Any]:
+    """A child's JSON result (its last JSON line); ``RuntimeError`` with its stderr's last line if it
+    failed."""
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    if returncode != 0 or not lines:
+        tail = (stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise RuntimeError(f"exit {returncode}: {tail}")
     return json.loads(lines[-1])
+
+
+def outcome_of(done: Finished, timeout: float) -> dict[str, Any] | RuntimeError:
+    """The JSON result of a child that took turns, or the error it ended with."""
+    if done.timed_out:
+        return RuntimeError(f"a turn took over {timeout:g} s: killed")
+    try:
+        return parse_child(done.returncode, done.stdout, done.stderr)
+    except RuntimeError as exc:
+        return exc
+
+
+def run_child(row: Row, workload: str, data: Path, threads: int, timeout: float) -> dict[str, Any]:
+    """Run one implementation of one workload in a fresh process, alone; returns its JSON result.
+
+    Raises ``RuntimeError`` with the tail of the child's stderr when it fails.
+    """
+    cmd = child_command(row, workload, data, threads)
+    proc = subprocess.run(
+        cmd, cwd=ROOT, env=child_env(threads), capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return parse_child(proc.returncode, proc.stdout, proc.stderr)
+
+
+def record(res: Result, tag: str, start: float, outcome: dict[str, Any] | Exception) -> None:
+    """Add one child's outcome to its row and log it."""
+    if isinstance(outcome, Exception):
+        res.errors.append(str(outcome))
+        log(f"{tag}: FAILED {outcome}")
+        return
+    res.runs.append(outcome)
+    unit, scale, _ = UNITS[outcome["unit"]]
+    log(
+        f"{tag}: {statistics.median(outcome['samples']) * scale:.4g} {unit} "
+        f"{outcome['unit'].split('/')[1]}, quality {outcome['quality']}, "
+        f"peak {outcome['rss_peak_mib']:.0f} MiB ({time.perf_counter() - start:.1f} s)"
+    )
+
+
+def run_rows_in_turns(
+    rows: list[Result], workload: str, data: Path, threads: int, tag: str, timeout: float
+) -> None:
+    """One process per row of ``workload``, taking turns sample by sample; each outcome lands in its row."""
+    commands = [child_command(r.row, workload, data, threads) for r in rows]
+    start = time.perf_counter()
+
+    def finished(i: int, done: Finished) -> None:
+        record(rows[i], f"{tag} {rows[i].row.label}", start, outcome_of(done, timeout))
+
+    run_in_turns(commands, child_env(threads), ROOT, timeout, finished)
 
 
 def run_matrix(
     paths: dict[str, Path], threads_list: list[int], repeats: int, timeout: float, jobs: int = 1
 ) -> dict[int, dict[str, list[Result]]]:
-    """Every row of every workload, ``repeats`` times (interleaved), for each thread count.
+    """Every row of every workload, ``repeats`` times, for each thread count.
 
-    ``jobs > 1`` runs that many children at once: only for ``--quick`` smoke runs, since concurrent
-    children compete for the cores and their timings mean nothing.
+    With ``jobs == 1`` the rows of a workload take turns sample by sample (:mod:`benchmarks.interleave`):
+    one process per row and repeat, only one of them running at a time. ``jobs > 1`` runs that many
+    children at once, each on its own: only for ``--quick`` smoke runs, since concurrent children compete
+    for the cores and their timings mean nothing.
     """
     results: dict[int, dict[str, list[Result]]] = {
         threads: {workload: [Result(row) for row in ROWS[workload]] for workload in paths}
         for threads in threads_list
     }
+
+    if jobs <= 1:
+        for threads in threads_list:
+            for workload in paths:
+                for repeat in range(repeats):
+                    tag = f"[{workload} t={threads} r={repeat}]"
+                    run_rows_in_turns(
+                        results[threads][workload], workload, paths[workload], threads, tag, timeout
+                    )
+        return results
+
+    def one(task: tuple[int, str, int, Result]) -> None:
+        threads, workload, repeat, res = task
+        start = time.perf_counter()
+        tag = f"[{workload} t={threads} r={repeat}] {res.row.label}"
+        try:
+            outcome: dict[str, Any] | Exception = run_child(
+                res.row, workload, paths[workload], threads, timeout
+            )
+        except RuntimeError as exc:
+            outcome = exc
+        except subprocess.TimeoutExpired as exc:
+            outcome = RuntimeError(str(exc))
+        record(res, tag, start, outcome)
+
     tasks = [
         (threads, workload, repeat, res)
         for threads in threads_list
@@ -227,31 +304,8 @@ def run_matrix(
         for repeat in range(repeats)
         for res in results[threads][workload]
     ]
-
-    def one(task: tuple[int, str, int, Result]) -> None:
-        threads, workload, repeat, res = task
-        start = time.perf_counter()
-        tag = f"[{workload} t={threads} r={repeat}] {res.row.label}"
-        try:
-            run = run_child(res.row, workload, paths[workload], threads, timeout)
-        except (RuntimeError, subprocess.TimeoutExpired) as exc:
-            res.errors.append(str(exc))
-            log(f"{tag}: FAILED {exc}")
-            return
-        res.runs.append(run)
-        unit, scale, _ = UNITS[run["unit"]]
-        log(
-            f"{tag}: {statistics.median(run['samples']) * scale:.4g} {unit} {run['unit'].split('/')[1]}, "
-            f"quality {run['quality']}, peak {run['rss_peak_mib']:.0f} MiB "
-            f"({time.perf_counter() - start:.1f} s)"
-        )
-
-    if jobs <= 1:
-        for task in tasks:
-            one(task)
-    else:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            list(pool.map(one, tasks))
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(one, tasks))
     return results
 
 
@@ -590,6 +644,11 @@ def render(
         "- Every (workload, implementation) pair runs in its own process "
         "(`python -m benchmarks.workloads.<impl> --json ...`): NumPy and PyTorch are never timed in one "
         "process.",
+        "- The processes of one workload take turns, one timing sample each, round robin "
+        "(`benchmarks/interleave.py`): only one runs at a time, and a turn starts only once every thread of "
+        "the last one is asleep (NumPy's OpenBLAS threads spin about 100 ms after a product). A slow stretch "
+        "of a shared host thus falls on neighbouring samples of every row, not on one row."
+        + (" (Not in this run: `--jobs` > 1 ran children at once.)" if args.jobs > 1 else ""),
         "- Data, initial weights (PyTorch's default U(±1/√fan_in), drawn once with NumPy) and the batch "
         "order (one permutation per epoch from a seed) are generated once and loaded by every child from "
         "the same `.npz`; scikit-learn shuffles with its own `random_state` (it takes no sampler).",

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.interleave import take_turn
 from benchmarks.workloads import WORKLOADS
 
 #: Keys of the JSON object a child prints.
@@ -350,6 +351,9 @@ class Clock:
     """Collects timing samples: ``with clock(per=k): ...`` appends the elapsed wall-clock seconds divided by
     ``k`` to ``samples``, and the process's CPU seconds (all its threads) divided by ``k`` to ``cpu_samples``.
 
+    Entering a sample hands the machine to the next row of the workload and waits for it back
+    (:mod:`benchmarks.interleave`), so that every row samples the same stretches of a drifting host.
+
     CPU time is the steadier figure on a shared machine (other processes steal wall time, not CPU time); with
     several threads it sums them, spin-waiting included, so it is not comparable to wall time then.
     """
@@ -365,6 +369,7 @@ class Clock:
         return self
 
     def __enter__(self) -> Clock:
+        take_turn()  # under benchmarks.run, the other rows of this workload get a sample in between
         self._cpu_start = time.process_time()
         self._start = time.perf_counter()
         return self
