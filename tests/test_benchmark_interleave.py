@@ -3,6 +3,7 @@ next waits for the last one's spinning threads, and a failing or hanging child e
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -11,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from benchmarks.interleave import run_in_turns, wait_until_idle
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,14 +48,19 @@ CHILD = textwrap.dedent(
         write("sample", start, time.perf_counter())
         if spin_after:
             t0 = time.perf_counter()
-            helper = threading.Thread(target=lambda: (spin(spin_after), write("spin", t0, time.perf_counter())))
-            helper.start()
+            def linger(t0=t0):
+                spin(spin_after)
+                write("spin", t0, time.perf_counter())
+
+            threading.Thread(target=linger).start()
     print(json.dumps({"name": name}))
     """
 )
 
 
-def child(name: str, log: Path, samples: int = 3, busy: float = 0.02, spin_after: float = 0.0, fail: str = "-"):
+def child(
+    name: str, log: Path, samples: int = 3, busy: float = 0.02, spin_after: float = 0.0, fail: str = "-"
+) -> list[str]:
     return [sys.executable, "-c", CHILD, name, str(samples), str(busy), str(spin_after), str(log), fail]
 
 
@@ -83,7 +88,7 @@ def test_children_take_turns_round_robin_and_never_overlap(tmp_path: Path) -> No
     assert [json.loads(r.stdout)["name"] for r in results] == ["a", "b", "c"]
     samples = [e for e in entries(log) if e[1] == "sample"]
     assert [e[0] for e in samples] == list("abc" * 3)  # round robin, in the commands' order
-    for before, after in zip(samples, samples[1:]):
+    for before, after in itertools.pairwise(samples):
         assert after[2] >= before[3]  # each sample starts after the one before it ended
     assert sorted(done) == [0, 1, 2]
 
@@ -95,7 +100,7 @@ def test_next_child_waits_for_the_parked_ones_spinning_thread(tmp_path: Path) ->
     b_samples = [e for e in entries(log) if e[0] == "b" and e[1] == "sample"]
     assert len(spins) == 2 and len(b_samples) == 2
     # a's helper thread spun 0.15 s after its sample; b's sample started only once it had stopped
-    for spin, b in zip(spins, b_samples):
+    for spin, b in zip(spins, b_samples, strict=True):
         assert b[2] >= spin[3]
 
 
