@@ -100,15 +100,21 @@ def test_fit_draws_side_by_side_are_lone_runs():
         model = fit.make_model(settings)
         x, y = data.make_curve(settings.samples, seed=seed)
         optimizer = optim.SGD(model.parameters(), lr=settings.lr)
+        epoch_loss = []
         for _ in range(settings.epochs):
+            total = np.zeros((1, 1))  # a running float64 total of the steps' (z − y)², before each update
             for j in range(settings.samples):
-                loss = 0.5 * nn.MSELoss(reduction="sum")(model(numnet.tensor(x[j : j + 1])), y[j : j + 1])
+                z = model(numnet.tensor(x[j : j + 1]))
+                loss = 0.5 * nn.MSELoss(reduction="sum")(z, y[j : j + 1])
+                total += (z.data - y[j : j + 1]) ** 2
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
+            epoch_loss.append(0.5 * total[0, 0] / settings.samples)
         with numnet.no_grad():
             alone = model(numnet.tensor(x_test)).data
         np.testing.assert_array_equal(together["z_test"][k], alone)
+        np.testing.assert_array_equal(together["epoch_loss"][k], epoch_loss)
         np.testing.assert_array_equal(together["x"][k], x)
 
 

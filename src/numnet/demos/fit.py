@@ -147,15 +147,19 @@ def train_side_by_side(settings: Settings, seeds: list[int], report: Report | No
     step = compile_step(nets, half_sse, optim.SGD(nets.parameters(), lr=settings.lr))
     epoch_loss = np.zeros((S, settings.epochs))
     every = max(1, settings.epochs // 10)
+    # one sample per step, in a fixed order, as the tutorial: the (S, 1, 1) views of every step, made once
+    steps = [(x[:, j : j + 1], y[:, j : j + 1]) for j in range(settings.samples)]
+    z = np.empty((settings.samples, S, 1, 1), dtype=y.dtype)  # each step's z, before its update
     start = time.perf_counter()
     for epoch in range(settings.epochs):
-        total = np.zeros((S, 1, 1))
-        for j in range(settings.samples):  # one sample per step, in a fixed order, as the tutorial
-            target = y[:, j : j + 1]
-            step(x[:, j : j + 1], target)  # optimizer.zero_grad(); half_sse(nets(x), y).backward(); .step()
-            d = step.prediction.data - target  # each net's z − y before its update
-            total += d * d
-        epoch_loss[:, epoch] = 0.5 * total[:, 0, 0] / settings.samples
+        for j, (xj, yj) in enumerate(steps):
+            step(xj, yj)  # optimizer.zero_grad(); half_sse(nets(xj), yj).backward(); optimizer.step()
+            z[j] = step.prediction.data
+        # the epoch's mean of ½(z − y)² per net, its squares summed in step order (add.accumulate is
+        # sequential) in float64: the numbers a running total over the steps gives
+        d = z[:, :, 0, 0] - y[:, :, 0].T
+        total = np.add.accumulate(d * d, axis=0, dtype=np.float64)[-1]
+        epoch_loss[:, epoch] = 0.5 * total / settings.samples
         if report is not None and ((epoch + 1) % every == 0 or epoch + 1 == settings.epochs):
             elapsed = time.perf_counter() - start
             left = elapsed / (epoch + 1) * (settings.epochs - epoch - 1)
