@@ -144,6 +144,27 @@ def test_sgd_default_options_take_the_short_path_with_the_same_numbers(dtype):
         np.testing.assert_array_equal(p.data, q.data)
 
 
+def test_sgd_short_path_casts_lr_to_each_parameters_own_dtype():
+    """One group of mixed dtypes: lr reaches each parameter as a Python float would (cast to its dtype), so a
+    float64 parameter is not stepped with float32(0.1), nor a float16 one with float64(0.1)."""
+    from numnet.optim.sgd import SGD
+
+    rng = np.random.default_rng(3)
+    f16, f32, f64 = np.float16, np.float32, np.float64
+    specs = [((6, 5), f32), ((5,), f64), ((), f16), ((4,), f64), ((3,), f32)]
+    a = [numnet.Tensor(rng.standard_normal(s).astype(d), requires_grad=True) for s, d in specs]
+    b = [numnet.Tensor(p.data.copy(), requires_grad=True) for p in a]
+    short, general = SGD(a, lr=0.1), SGD(b, lr=0.1)
+    for p, q in zip(a, b, strict=True):
+        p.grad = rng.standard_normal(p.shape).astype(p.dtype)
+        q.grad = p.grad.copy()
+    short.step()
+    general._full_step(general.param_groups[0], 0.1)  # multiply(g, 0.1): NumPy's own cast of the float
+    for p, q in zip(a, b, strict=True):
+        assert p.data.dtype == q.data.dtype
+        np.testing.assert_array_equal(p.data, q.data)
+
+
 def test_sgd_short_path_reports_a_gradient_of_the_wrong_shape():
     p = numnet.Tensor(np.zeros(3, np.float32), requires_grad=True)
     opt = optim.SGD([p], lr=0.1)
