@@ -127,3 +127,18 @@ def test_freed_temporaries_are_reused_without_page_faults():
     kept, default = faults("1"), faults("0")
     assert kept < 200, kept  # 80 temporaries of 1,688 pages each: a few stray faults at most
     assert default > 20 * 1000, default  # glibc's default: every temporary faulted in again
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_constant_gives_the_python_numbers_results_and_is_shared_read_only(dtype):
+    from numnet.backend import constant
+
+    x = np.random.default_rng(0).standard_normal(50).astype(dtype)
+    one, zero = constant(1, np.dtype(dtype)), constant(0, np.dtype(dtype))
+    assert one.shape == () and one.dtype == dtype and not one.flags.writeable
+    assert constant(1, np.dtype(dtype)) is one  # cached: made once per value and dtype
+    for ours, theirs in [(x + one, x + 1), (one - x, 1 - x), (x * zero + zero, x * 0 + 0.0)]:
+        assert ours.dtype == theirs.dtype == dtype
+        np.testing.assert_array_equal(ours.view(np.uint8), theirs.view(np.uint8))  # signed zeros too
+    with pytest.raises(ValueError, match="read-only"):
+        one += 1

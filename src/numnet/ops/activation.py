@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numnet.backend import constant
 from numnet.tensor import Function
 
 
@@ -36,19 +37,6 @@ class LeakyReLU(Function):
         return grad * self.slope
 
 
-_ONES: dict[np.dtype, np.ndarray] = {}
-
-
-def _one(dtype: np.dtype) -> np.ndarray:
-    """1 as a read-only 0-d array of ``dtype``: an in-place ``out += 1`` with it skips resolving the Python
-    scalar's type (half the call's time on a tiny array), and gives the same numbers."""
-    one = _ONES.get(dtype)
-    if one is None:
-        one = _ONES[dtype] = np.ones((), dtype=dtype)
-        one.flags.writeable = False
-    return one
-
-
 def sigmoid_array(x: np.ndarray, inplace: bool = False) -> np.ndarray:
     """σ(x) = 1 / (1 + e⁻ˣ), without overflow warnings for very negative x (e⁻ˣ = inf gives σ = 0, exact).
 
@@ -57,14 +45,14 @@ def sigmoid_array(x: np.ndarray, inplace: bool = False) -> np.ndarray:
     with np.errstate(over="ignore"):
         out = np.asarray(np.negative(x, out=x if inplace else None))  # asarray: 0-d gives a NumPy scalar
         np.exp(out, out=out)
-    out += _one(out.dtype)
+    out += constant(1, out.dtype)
     return np.reciprocal(out, out=out)
 
 
 def sigmoid_backward(grad: np.ndarray, y: np.ndarray) -> np.ndarray:
     """σ'(x) = σ(x)·(1 − σ(x)), from the saved output y = σ(x): dx = g·σ·(1 − σ)."""
     dx = grad * y
-    dx *= _one(y.dtype) - y  # in place on the fresh product (the same two roundings as g·σ·(1 − σ))
+    dx *= constant(1, y.dtype) - y  # in place on the fresh product (the same two roundings as g·σ·(1 − σ))
     return dx
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numnet.backend import get_default_dtype
+from numnet.backend import constant, get_default_dtype
 from numnet.tensor import Function, promote
 
 
@@ -130,7 +130,7 @@ def matmul_array(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     +0); NumPy's matmul costs about 3× as much there on a stack of small matrices (the fit demo's nets)."""
     if a.shape[-1] == 1:
         out = np.multiply(a, b)
-        out += 0.0  # −0 → +0, every other value unchanged
+        out += constant(0, out.dtype)  # −0 → +0, every other value unchanged
         return out
     return np.matmul(a, b)
 
@@ -159,11 +159,11 @@ class MatMul(Function):
             g2 = np.expand_dims(g2, -1)
         da = db = None
         if self.needs_input_grad[0]:
-            da = matmul_array(g2, np.swapaxes(b2, -1, -2))
+            da = matmul_array(g2, b2.swapaxes(-1, -2))  # the method: np.swapaxes costs 3.5× as much
             if a.ndim == 1:
                 da = da[..., 0, :]
         if self.needs_input_grad[1]:
-            db = matmul_array(np.swapaxes(a2, -1, -2), g2)
+            db = matmul_array(a2.swapaxes(-1, -2), g2)
             if b.ndim == 1:
                 db = db[..., 0]
         return da, db
