@@ -4,6 +4,8 @@ layers."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 import torch
@@ -127,3 +129,20 @@ def test_a_method_patched_on_the_class_runs_in_every_layer(monkeypatch, patched)
     assert out.grad_fn.inputs[0].grad_fn.name == "ReLU"  # unfused
     monkeypatch.undo()
     assert model(x).grad_fn.inputs[0].grad_fn.name == "LinearReLU"  # fused again once the patch is gone
+
+
+@pytest.mark.parametrize("grad", [True, False], ids=["training", "no_grad"])
+def test_fused_linear_relu_gives_pytorchs_bits_signed_zeros_included(grad):
+    """relu(x·Wᵀ + b) as max(x·Wᵀ, −b) + b: bit for bit PyTorch's ReLU of the same pre-activation, its
+    rectified entries +0 (the unfused (z + b)·0 would give −0), with and without a graph."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((64, 9)).astype(np.float32)
+    numnet.manual_seed(0)
+    layer = nn.Sequential(nn.Linear(9, 33), nn.ReLU())
+    with contextlib.nullcontext() if grad else numnet.no_grad():
+        out = layer(numnet.tensor(x)).numpy()
+    assert (out == 0).mean() > 0.2  # enough rectified entries to see their sign
+    z = x @ layer[0].weight.numpy().T + layer[0].bias.numpy()  # the same rounded pre-activation
+    expected = torch.relu(torch.from_numpy(z)).numpy()
+    np.testing.assert_array_equal(out.view(np.uint32), expected.view(np.uint32))
+    assert not np.signbit(out).any()

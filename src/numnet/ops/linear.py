@@ -41,12 +41,26 @@ class Linear(Function):
 
 
 class LinearReLU(Linear):
-    """y = relu(x·Wᵀ + b) as one node: the same numbers as ``Linear`` then ``ReLU``, bit for bit, with one
-    array fewer: the product is a fresh array that nothing else holds, so it is rectified in place."""
+    """y = relu(x·Wᵀ + b) as one node: the numbers of ``Linear`` then ``ReLU``, with one array fewer (the
+    product is a fresh array that nothing else holds, so it is rectified in place).
+
+    With a bias, relu(z + b) is computed as max(z, −b) + b: the same numbers, since in IEEE arithmetic with
+    gradual underflow z > −b exactly when the rounded z + b is positive, and there both give that rounded
+    z + b; elsewhere −b + b = +0, PyTorch's zero (the unfused ReLU's (z + b)·0 gives −0 for negatives). It
+    spends one full pass fewer than adding b, comparing and multiplying by the mask, and the mask (out > 0,
+    the same as z + b > 0) is formed only when a gradient will need it: inference does two passes, not three.
+    """
 
     def forward(self, x, weight, bias=None):
-        z = Linear.forward(self, x, weight, bias)
-        out, self.mask = relu_array(z, out=z)
+        if bias is None:
+            z = Linear.forward(self, x, weight)
+            out, self.mask = relu_array(z, out=z)
+            return out
+        out = Linear.forward(self, x, weight)  # x·Wᵀ, a fresh array
+        self.has_bias = True
+        np.maximum(out, np.negative(bias), out=out)
+        out += bias
+        self.mask = out > 0 if True in self.needs_input_grad else None
         return out
 
     def backward(self, grad):
