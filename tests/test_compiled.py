@@ -236,3 +236,44 @@ def test_a_call_that_fails_leaves_no_prediction():
     with pytest.raises(ValueError):
         step(np.ones((4, 3), np.float32), y)  # three features for a one-feature net: recording fails
     assert step.prediction is None
+
+
+class _TiedNet(nn.Module):
+    """A graph with every way a gradient can gather: a weight used twice (tied), a tensor used twice in a
+    hand-written loss, a (1,)-shaped parameter broadcast over the batch, and a tensor with requires_grad that
+    the optimizer does not update (its .grad adds up over the steps, as in eager mode)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        numnet.manual_seed(6)
+        self.w = nn.Parameter(numnet.randn(6, 6).data * 0.3)
+        self.shift = nn.Parameter(np.array([0.1], dtype=np.float32))
+        self.outside = numnet.tensor(np.full((1, 6), 0.5, dtype=np.float32), requires_grad=True)
+
+    def forward(self, x):
+        h = (x @ self.w).tanh() @ self.w + self.shift  # w twice; shift (1,) broadcast to (N, 6)
+        return h * self.outside
+
+
+def test_tied_weights_repeated_tensors_and_broadcasts_gather_gradients_as_eager():
+    x, labels = _labels(24)
+    y = np.eye(6, dtype=np.float32)[labels]
+
+    def loss_fn(z, t):
+        d = z - t
+        return (d * d).mean()  # d reaches its node twice
+
+    def batches():
+        for _ in range(4):
+            for i in (0, 8, 16):
+                yield numnet.tensor(x[i : i + 8]), numnet.tensor(y[i : i + 8])
+
+    (me, _), (mc, _), eager, compiled, step = _eager_and_compiled(
+        _TiedNet, lambda m: optim.SGD(m.parameters(), lr=0.1), loss_fn, batches
+    )
+    assert eager == compiled and step.traces == 1
+    _assert_same_models(me, mc)
+    for pe, pc in zip(me.parameters(), mc.parameters(), strict=True):
+        np.testing.assert_array_equal(pe.grad, pc.grad)
+    np.testing.assert_array_equal(me.outside.grad, mc.outside.grad)  # summed over the 12 steps
+    assert np.abs(mc.outside.grad.numpy()).sum() > 0
