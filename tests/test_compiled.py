@@ -277,3 +277,17 @@ def test_tied_weights_repeated_tensors_and_broadcasts_gather_gradients_as_eager(
         np.testing.assert_array_equal(pe.grad, pc.grad)
     np.testing.assert_array_equal(me.outside.grad, mc.outside.grad)  # summed over the 12 steps
     assert np.abs(mc.outside.grad.numpy()).sum() > 0
+
+
+def test_source_is_the_replay_of_the_recorded_step():
+    x, y = _curve(8)
+    model = _fit_net()
+    step = compile_step(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
+    assert step.source == ""
+    step(x[:4], y[:4])
+    source = step.source
+    assert source.startswith("def replay(v0, v1):")
+    # one forward call per recorded op (LinearSigmoid, Linear, MSE), then their backwards in reverse
+    assert source.count(".data") == 4 and source.count(".backward(") == 3
+    assert "(4, 16)" in source  # the shapes the gradients are checked against are the recorded ones
+    compile(source, "<test>", "exec")  # plain Python

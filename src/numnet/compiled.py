@@ -7,10 +7,11 @@
         loss = step(xb, yb)  # = optimizer.zero_grad(); loss_fn(model(xb), yb).backward(); optimizer.step()
 
 The first call runs the step eagerly while recording every operation it applies (its ``Function`` node,
-inputs, options and output): that record is the step's static graph. Later calls with inputs of the same
-shapes and dtypes replay it: each recorded node's ``forward`` is called on the new arrays in the recorded
-order, then each ``backward`` in reverse, the leaves' gradients are stored in their ``.grad``, and
-``optimizer.step()`` runs as usual. Modules, ``Function.apply``, argument checks outside the ops, tensor
+inputs, options and output): that record is the step's static graph, written out once as a plain Python
+function (``step.source`` shows it). Later calls with inputs of the same shapes and dtypes run that
+function: each recorded node's ``forward`` is called on the new arrays in the recorded order, then each
+``backward`` in reverse; then the leaves' gradients are stored in their ``.grad`` and ``optimizer.step()``
+runs as usual. Modules, ``Function.apply``, argument checks outside the ops, tensor
 wrapping and the graph walk are skipped; the ops' own forward and backward formulas are the very same code,
 so the numbers are the same as eager mode's, bit for bit (the tests check this).
 
@@ -40,16 +41,14 @@ _MAX_PLANS = 8  # recorded steps kept per CompiledStep (one per input shape and 
 
 
 class _Plan(NamedTuple):
-    """One recorded step: ``forward`` entries ``(fn.forward, sources, kwargs, out_slot)`` in recorded order,
-    ``backward`` entries ``(fn, out_slot, [(input index, kind, ref, shape), …])`` in reverse."""
+    """One recorded step, as the Python function that replays it (``run(x, y) → (loss, prediction or None,
+    the leaves' gradients)``) and that function's source."""
 
-    forward: list[tuple[Any, tuple[Any, ...], dict[str, Any], int]]
-    backward: list[tuple[Any, int, list[tuple[int, int, Any, tuple[int, ...]]]]]
-    loss_slot: int
+    run: Callable[[np.ndarray, np.ndarray], tuple[Any, Any, tuple[Any, ...]]]
+    source: str
+    leaves: tuple[Tensor, ...]  # the tensors whose gradients ``run`` returns, in that order
     # where the model's output comes from, (_SLOT, slot) or (_TENSOR, t), and whether it must be copied
     prediction: tuple[int, Any, bool] | None
-    n_slots: int
-    seed: np.ndarray
 
 
 class CompiledStep:
@@ -156,7 +155,7 @@ class CompiledStep:
             # the usual fresh output of the last op is kept as it is
             shared = any(np.may_share_memory(prediction.data, p.data) for p in self._updated_tensors())
             source = (_SLOT, slot, shared) if slot is not None else (_TENSOR, prediction, True)
-        return _Plan(forward, backward[::-1], slot_of[id(loss)], source, len(slot_of), seed)
+        return _generate(forward, backward[::-1], slot_of[id(loss)], source, seed)
 
     @staticmethod
     def _source(
@@ -189,44 +188,16 @@ class CompiledStep:
 
     # --- replay -------------------------------------------------------------------------------------------
     def _replay(self, plan: _Plan, xa: np.ndarray, ya: np.ndarray) -> Tensor:
-        vals: list[Any] = [None] * plan.n_slots
-        vals[0], vals[1] = xa, ya
-        ndarray = np.ndarray
-        for forward, sources, kwargs, out_slot in plan.forward:
-            args = [
-                vals[ref] if kind == _SLOT else (ref.data if kind == _TENSOR else ref)
-                for kind, ref in sources
-            ]
-            out = forward(*args, **kwargs) if kwargs else forward(*args)
-            vals[out_slot] = out if type(out) is ndarray else np.asarray(out)
-        grads: list[Any] = [None] * plan.n_slots
-        grads[plan.loss_slot] = plan.seed
-        leaf_grads: dict[Tensor, Any] = {}
-        for fn, out_slot, targets in plan.backward:
-            grad = grads[out_slot]
-            if grad is None:
-                continue
-            input_grads = fn.backward(grad)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            for i, kind, ref, shape in targets:
-                g = input_grads[i]
-                if g is None:
-                    continue
-                if g.shape != shape:
-                    g = _fit_shape(g, shape, fn)
-                if kind == _SLOT:
-                    previous = grads[ref]
-                    grads[ref] = g if previous is None else previous + g
-                else:
-                    previous = leaf_grads.get(ref)
-                    leaf_grads[ref] = g if previous is None else previous + g
+        loss, prediction, leaf_grads = plan.run(xa, ya)
         if plan.prediction is not None:
             kind, ref, copy = plan.prediction
-            self.prediction = _before_update(vals[ref] if kind == _SLOT else ref.data, copy)
+            self.prediction = _before_update(prediction if kind == _SLOT else ref.data, copy)
         self.optimizer.zero_grad()
-        owned = {id(plan.seed)}
-        for leaf, g in leaf_grads.items():
+        owned: set[int] = set()
+        ndarray = np.ndarray
+        for leaf, g in zip(plan.leaves, leaf_grads, strict=True):
+            if g is None:
+                continue
             if (
                 leaf.grad is None
                 and type(g) is ndarray
@@ -240,13 +211,91 @@ class CompiledStep:
             else:
                 _accumulate(leaf, g, owned)
         self.optimizer.step()
-        return Tensor._wrap(vals[plan.loss_slot], False)
+        return Tensor._wrap(loss, False)
+
+    @property
+    def source(self) -> str:
+        """The Python function that replays the last recorded step: each op's forward, then each backward in
+        reverse, the gradients gathered as the engine gathers them (empty before the first call)."""
+        return next(reversed(self._plans.values())).source if self._plans else ""
 
 
 def _before_update(array: np.ndarray, copy: bool) -> Tensor:
     """The model's output as ``prediction``, as it is before the optimizer's step updates the parameters in
     place: copied where it shares their memory, else kept as it is (the usual fresh array, no copy)."""
     return Tensor._wrap(array.copy() if copy else array, False)
+
+
+def _generate(
+    forward: list[tuple[Any, tuple[Any, ...], dict[str, Any], int]],
+    backward: list[tuple[Any, int, list[tuple[int, int, Any, tuple[int, ...]]]]],
+    loss_slot: int,
+    prediction: tuple[int, Any, bool] | None,
+    seed: np.ndarray,
+) -> _Plan:
+    """Write the replay of a recorded step as one Python function and compile it.
+
+    ``forward`` holds ``(fn.forward, sources, kwargs, out_slot)`` in recorded order, ``backward`` holds
+    ``(fn, out_slot, [(input index, kind, ref, shape), …])`` in reverse. Slot ``k``'s array is the local
+    ``v{k}`` and its gradient ``g{k}``; each leaf's gradient is ``L{j}``. A loop over those lists would decide
+    at every step what the source decides once: where each argument comes from and where each gradient
+    goes (a quarter of the fit demo's step went into that loop). The names in the source are made here, and
+    every object it uses (the recorded ops, the parameters, the constants) is bound in its namespace, never
+    written into it: the source is ours, not the data's.
+    """
+    env: dict[str, Any] = {"ndarray": np.ndarray, "asarray": np.asarray, "fit_shape": _fit_shape}
+    env["SEED"] = seed
+    names: dict[int, str] = {}
+
+    def bind(obj: Any, prefix: str) -> str:
+        name = names.get(id(obj))
+        if name is None:
+            name = names[id(obj)] = f"{prefix}{len(env)}"
+            env[name] = obj
+        return name
+
+    lines = ["def replay(v0, v1):"]
+    for fwd, sources, kwargs, out in forward:
+        args = [
+            f"v{ref}" if kind == _SLOT else (f"{bind(ref, 'T')}.data" if kind == _TENSOR else bind(ref, "C"))
+            for kind, ref in sources
+        ]
+        if kwargs:
+            args.append(f"**{bind(kwargs, 'K')}")
+        lines.append(f"    v{out} = {bind(fwd, 'F')}({', '.join(args)})")
+        lines.append(f"    if type(v{out}) is not ndarray: v{out} = asarray(v{out})")
+    leaves: list[Tensor] = []
+    leaf_of: dict[int, str] = {}
+    gathered = {out for _, out, _ in backward} | {
+        ref for _, _, targets in backward for _, kind, ref, _ in targets if kind == _SLOT
+    }
+    lines += [f"    g{slot} = None" for slot in sorted(gathered - {loss_slot})]
+    lines.append(f"    g{loss_slot} = SEED")
+    for _, _, targets in backward:
+        for _, kind, ref, _ in targets:
+            if kind != _SLOT and id(ref) not in leaf_of:
+                leaf_of[id(ref)] = f"L{len(leaves)}"
+                leaves.append(ref)
+    lines += [f"    {name} = None" for name in leaf_of.values()]
+    for fn, out, targets in backward:
+        f = bind(fn, "N")
+        lines += [f"    if g{out} is not None:", f"        r = {f}.backward(g{out})"]
+        lines.append("        if type(r) is not tuple: r = (r,)")
+        for i, kind, ref, shape in targets:
+            total = f"g{ref}" if kind == _SLOT else leaf_of[id(ref)]
+            dims = repr(tuple(int(d) for d in shape))
+            lines += [
+                f"        t = r[{i}]",
+                "        if t is not None:",
+                f"            if t.shape != {dims}: t = fit_shape(t, {dims}, {f})",
+                f"            {total} = t if {total} is None else {total} + t",
+            ]
+    predicted = f"v{prediction[1]}" if prediction is not None and prediction[0] == _SLOT else "None"
+    returned = "".join(f"{name}, " for name in leaf_of.values())
+    lines.append(f"    return v{loss_slot}, {predicted}, ({returned})")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, "<numnet.compiled replay>", "exec"), env)  # our own source, no data in it
+    return _Plan(env["replay"], source, tuple(leaves), prediction)
 
 
 def compile_step(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Optimizer) -> CompiledStep:
