@@ -252,7 +252,12 @@ def test_sigterm_and_sighup_stop_with_one_line_and_leave_no_temporaries(tmp_path
                 break
             time.sleep(0.05)
         process.send_signal(signum)
-        _, err = process.communicate(timeout=60)
+        try:
+            _, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:  # fail instead of waiting for the run's 1000 epochs
+            process.kill()
+            _, err = process.communicate()
+            pytest.fail(f"numnet train was still running 60 s after {signal.Signals(signum).name}: {err}")
     assert process.returncode == code, err
     assert err.strip().splitlines() == [f"numnet train: stopped by {signal.Signals(signum).name}"]
     assert not [p for p in (tmp_path / "run").iterdir() if p.name.startswith(".numnet-tmp.")]
