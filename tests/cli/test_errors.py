@@ -263,6 +263,31 @@ def test_sigterm_and_sighup_stop_with_one_line_and_leave_no_temporaries(tmp_path
     assert not [p for p in (tmp_path / "run").iterdir() if p.name.startswith(".numnet-tmp.")]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the dropped exception
+def test_a_signal_whose_exception_python_drops_still_stops_the_run(tmp_path, capsys, monkeypatch):
+    """The signal arrives while a finalizer runs (as a ZipFile's __del__ after a checkpoint): Python prints
+    the Terminated the handler raises there and drops it. The run must still stop, at the next batch."""
+    import numnet.cli.train as cli_train
+
+    class Finalizer:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGTERM)  # the handler runs here: its exception is dropped
+
+    real = cli_train.train_from_settings
+
+    def train_after_a_dropped_signal(*args, **kwargs):
+        Finalizer()  # collected at once
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli_train, "train_from_settings", train_after_a_dropped_signal)
+    argv = ["train", "--dataset", "curve", "--samples", "400", "--batch-size", "2", "--epochs", "50"]
+    code, _, err = run(capsys, *argv, "--quiet", "--out", str(tmp_path / "run"))
+    assert code == 143
+    assert err.strip().splitlines()[-1] == "numnet train: stopped by SIGTERM"
+    assert not (tmp_path / "run" / "model.npz").exists()  # it stopped before the end
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX pipes")
 def test_a_pipe_given_as_a_file_is_refused_without_blocking(tmp_path, capsys):
     fifo = tmp_path / "inputs.npy"

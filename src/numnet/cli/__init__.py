@@ -69,6 +69,20 @@ def _warnings_as_lines(prog: str) -> Iterator[None]:
         yield
 
 
+_signalled: list[int] = []  # the SIGTERM / SIGHUP received while this command runs
+
+
+def raise_if_signalled() -> None:
+    """Raise ``Terminated`` again for a signal the command has received and is still running after.
+
+    Python drops an exception that a signal handler raises while a finalizer runs (it prints "Exception
+    ignored in …"): a ZipFile's ``__del__`` just after a checkpoint is written, say. The command would then
+    go on as if nothing had arrived, so long loops call this at safe points (``numnet train`` after each
+    batch)."""
+    if _signalled:
+        raise Terminated(_signalled[0])
+
+
 @contextlib.contextmanager
 def _signals_as_exceptions() -> Iterator[None]:
     """SIGTERM and SIGHUP raise ``Terminated`` while the command runs (signals reach only the main thread)."""
@@ -77,8 +91,10 @@ def _signals_as_exceptions() -> Iterator[None]:
         return
 
     def handler(signum: int, frame: object) -> None:
+        _signalled.append(signum)  # for raise_if_signalled, should this exception be lost
         raise Terminated(signum)
 
+    _signalled.clear()
     previous = {}
     for name in ("SIGTERM", "SIGHUP"):
         number = getattr(signal, name, None)
