@@ -953,3 +953,29 @@ def test_slicing_a_tensor_without_a_graph_gives_a_view_as_pytorch():
     np.testing.assert_array_equal(
         leaf.grad.numpy(), np.repeat([[0.0], [1.0], [1.0], [0.0], [0.0], [0.0]], 2, 1)
     )
+
+
+def test_set_grad_enabled_as_a_call_a_block_and_a_decorator_as_pytorch():
+    torch = pytest.importorskip("torch")
+    for lib in (numnet, torch):
+        seen = []
+        w = lib.ones(2, requires_grad=True)
+        lib.set_grad_enabled(False)  # a plain call: off from here on
+        seen.append((w * 2).requires_grad)
+        lib.set_grad_enabled(True)
+        with lib.set_grad_enabled(False):
+            seen.append((w * 2).requires_grad)
+            with lib.set_grad_enabled(True):
+                seen.append((w * 2).requires_grad)
+            seen.append((w * 2).requires_grad)
+        seen.append((w * 2).requires_grad)  # the block restored it
+
+        @lib.set_grad_enabled(False)
+        def double(t):
+            return t * 2
+
+        seen.append(lib.is_grad_enabled())  # decorating does not switch it off out here
+        seen.append(double(w).requires_grad)
+        seen.append((w * 2).requires_grad)
+        assert seen == [False, False, True, False, True, True, False, True], lib.__name__
+    assert numnet.is_grad_enabled()

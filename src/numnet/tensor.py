@@ -75,6 +75,26 @@ def enable_grad(func: Callable | None = None) -> Any:
     return _GradMode(True) if func is None else _GradMode(True)(func)
 
 
+class set_grad_enabled(_GradMode):
+    """``numnet.set_grad_enabled(mode)``, as ``torch.set_grad_enabled``: turns graph recording on or off at
+    once; ``with numnet.set_grad_enabled(mode):`` restores the previous setting when the block ends, and
+    ``@numnet.set_grad_enabled(mode)`` applies it inside the decorated function only."""
+
+    def __init__(self, mode: bool) -> None:
+        global _grad_enabled
+        super().__init__(bool(mode))
+        self._before = _grad_enabled
+        _grad_enabled = bool(mode)
+
+    def __enter__(self) -> None:
+        self._previous.append(self._before)  # the constructor has set the mode already
+
+    def __call__(self, func: Callable) -> Callable:
+        global _grad_enabled
+        _grad_enabled = self._before  # as a decorator it applies inside ``func`` only
+        return super().__call__(func)
+
+
 _new_object = object.__new__
 
 #: While ``numnet.compiled`` traces a step: every ``Function.apply`` appends ``(fn, inputs, kwargs, output)``.
