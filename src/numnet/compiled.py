@@ -294,8 +294,10 @@ def _generate(
     returned = "".join(f"{name}, " for name in leaf_of.values())
     lines.append(f"    return v{loss_slot}, {predicted}, ({returned})")
     source = "\n".join(lines) + "\n"
-    exec(compile(source, "<numnet.compiled replay>", "exec"), env)  # our own source, no data in it
-    return _Plan(env["replay"], source, tuple(leaves), prediction)
+    defined: dict[str, Any] = {}  # the function lands here, not in its own globals: no reference cycle, so
+    # a dropped plan frees its recorded nodes (and their saved arrays) at once, without waiting for the GC
+    exec(compile(source, "<numnet.compiled replay>", "exec"), env, defined)  # our own source, no data in it
+    return _Plan(defined["replay"], source, tuple(leaves), prediction)
 
 
 def compile_step(model: Module, loss_fn: Callable[[Any, Any], Tensor], optimizer: Optimizer) -> CompiledStep:
