@@ -291,3 +291,21 @@ def test_source_is_the_replay_of_the_recorded_step():
     assert source.count(".data") == 4 and source.count(".backward(") == 3
     assert "(4, 16)" in source  # the shapes the gradients are checked against are the recorded ones
     compile(source, "<test>", "exec")  # plain Python
+
+
+def test_a_dropped_step_frees_its_recorded_nodes_without_the_garbage_collector():
+    import gc
+    import weakref
+
+    x, y = _curve(8)
+    model = _fit_net()
+    step = compile_step(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1))
+    step(x[:4], y[:4])
+    step(x[:4], y[:4])
+    replay = weakref.ref(next(iter(step._plans.values())).run)
+    gc.disable()
+    try:
+        del step
+        assert replay() is None  # no reference cycle keeps the replay (and the arrays it holds) alive
+    finally:
+        gc.enable()
