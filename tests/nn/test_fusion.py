@@ -146,3 +146,28 @@ def test_fused_linear_relu_gives_pytorchs_bits_signed_zeros_included(grad):
     expected = torch.relu(torch.from_numpy(z)).numpy()
     np.testing.assert_array_equal(out.view(np.uint32), expected.view(np.uint32))
     assert not np.signbit(out).any()
+
+
+@pytest.mark.parametrize(
+    "bias",
+    [np.array([0.1, -0.1, -0.7], np.float64), np.array([1, -2, 0], np.int64)],
+    ids=["float64", "int64"],
+)
+def test_fused_linear_relu_with_a_bias_of_another_dtype_gives_the_unfused_numbers(bias):
+    """max(z, −b) + b is exact only for a bias of the product's own floating dtype; any other bias is added
+    first, as the unfused layers do (a float64 −0.1 rounded to float32 would not cancel + 0.1)."""
+    from numnet import ops
+
+    x = np.array([[-0.1, 0.2, 0.7], [2.0, 0.1, -0.1], [5.0, -3.0, 0.0]], np.float32)
+    w = np.eye(3, dtype=np.float32)
+    xt, wt = numnet.tensor(x, requires_grad=True), numnet.tensor(w)
+    fused = ops.LinearReLU.apply(xt, wt, numnet.tensor(bias))
+    unfused = ops.ReLU.apply(ops.Linear.apply(xt, wt, numnet.tensor(bias)))
+    assert fused.dtype == unfused.dtype
+    np.testing.assert_array_equal(fused.numpy(), unfused.numpy())
+    assert (fused.numpy() >= 0).all()
+    fused.sum().backward()
+    grad_fused = xt.grad.numpy().copy()
+    xt.grad = None
+    unfused.sum().backward()
+    np.testing.assert_array_equal(grad_fused, xt.grad.numpy())

@@ -44,20 +44,24 @@ class LinearReLU(Linear):
     """y = relu(x·Wᵀ + b) as one node: the numbers of ``Linear`` then ``ReLU``, with one array fewer (the
     product is a fresh array that nothing else holds, so it is rectified in place).
 
-    With a bias, relu(z + b) is computed as max(z, −b) + b: the same numbers, since in IEEE arithmetic with
-    gradual underflow z > −b exactly when the rounded z + b is positive, and there both give that rounded
-    z + b; elsewhere −b + b = +0, PyTorch's zero (the unfused ReLU's (z + b)·0 gives −0 for negatives). It
-    spends one full pass fewer than adding b, comparing and multiplying by the mask, and the mask (out > 0,
-    the same as z + b > 0) is formed only when a gradient will need it: inference does two passes, not three.
+    With a floating bias of the product's dtype, relu(z + b) is computed as max(z, −b) + b: the same numbers,
+    since in IEEE arithmetic with gradual underflow z > −b exactly when the rounded z + b is positive, and
+    there both give that rounded z + b; elsewhere −b + b = +0, PyTorch's zero (the unfused ReLU's (z + b)·0
+    gives −0 for negatives, and NaN where z + b is −inf; PyTorch and this give 0). It spends one full pass
+    fewer than adding b, comparing and multiplying by the mask, and the mask (out > 0, the same as
+    z + b > 0) is formed only when a gradient will need it: inference does two passes, not three.
     """
 
     def forward(self, x, weight, bias=None):
-        if bias is None:
-            z = Linear.forward(self, x, weight)
-            out, self.mask = relu_array(z, out=z)
-            return out
         out = Linear.forward(self, x, weight)  # x·Wᵀ, a fresh array
-        self.has_bias = True
+        self.has_bias = bias is not None
+        if bias is None or getattr(bias, "dtype", None) is not out.dtype or out.dtype.kind != "f":
+            # no bias, or one of another dtype (−b would be rounded to the product's dtype, and + b would
+            # not cancel it) or an integer one (−b wraps): add it, then rectify
+            if bias is not None:
+                out += bias
+            out, self.mask = relu_array(out, out=out)
+            return out
         np.maximum(out, np.negative(bias), out=out)
         out += bias
         self.mask = out > 0 if True in self.needs_input_grad else None
