@@ -158,6 +158,9 @@ def test_sgd_short_path_casts_lr_to_each_parameters_own_dtype():
     for p, q in zip(a, b, strict=True):
         p.grad = rng.standard_normal(p.shape).astype(p.dtype)
         q.grad = p.grad.copy()
+    # a hand-set gradient of another dtype: lr·g is computed in its dtype, so lr is cast to the gradient's
+    a[0].grad = a[0].grad.astype(np.float64)
+    b[0].grad = b[0].grad.astype(np.float64)
     short.step()
     general._full_step(general.param_groups[0], 0.1)  # multiply(g, 0.1): NumPy's own cast of the float
     for p, q in zip(a, b, strict=True):

@@ -96,9 +96,9 @@ class SGD(Optimizer):
         work = self._work
         ndarray = np.ndarray
         multiply = np.multiply
-        # lr as a 0-d array of the parameter's dtype: the same number a Python float becomes there (NEP 50
-        # casts it to that dtype), and NumPy takes it without resolving a Python scalar's type at every call
-        # (about 0.4 µs a call on a tiny array)
+        # lr as a 0-d array of the gradient's dtype: the same number a Python float becomes in lr·g (NEP 50
+        # casts it to the array's dtype), and NumPy takes it without resolving a Python scalar's type at every
+        # call (about 0.4 µs a call on a tiny array)
         rate = None
         for p in params:
             g = p.grad
@@ -114,8 +114,8 @@ class SGD(Optimizer):
                 s = self._scratch(p, d)
             elif g.shape != d.shape:
                 raise _grad_shape_error(type(self).__name__, g, d)
-            if rate is None or rate.dtype is not d.dtype:
-                rate = np.array(lr, dtype=d.dtype)
+            if rate is None or rate.dtype is not g.dtype:
+                rate = np.array(lr, dtype=g.dtype)
             multiply(g, rate, s)  # lr·g into the scratch array: p.grad is never written
             d -= s
 
