@@ -288,6 +288,16 @@ def test_a_signal_whose_exception_python_drops_still_stops_the_run(tmp_path, cap
     assert not (tmp_path / "run" / "model.npz").exists()  # it stopped before the end
 
 
+def test_a_signal_recorded_during_one_command_does_not_stop_the_next(tmp_path, capsys):
+    import numnet.cli as cli
+
+    with cli._signals_as_exceptions():
+        cli._signalled.append(signal.SIGTERM)  # as if its exception had been dropped, near the end
+    cli.raise_if_signalled()  # the command is over: nothing left to raise
+    code, _, err = run(capsys, *XOR, "--out", str(tmp_path / "run"))
+    assert code == 0, err
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX pipes")
 def test_a_pipe_given_as_a_file_is_refused_without_blocking(tmp_path, capsys):
     fifo = tmp_path / "inputs.npy"

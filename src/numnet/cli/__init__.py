@@ -105,6 +105,7 @@ def _signals_as_exceptions() -> Iterator[None]:
     finally:
         for number, old in previous.items():
             signal.signal(number, old)
+        _signalled.clear()  # a later command in this process starts without it
 
 
 def main(argv: Sequence[str] | None = None) -> int:
