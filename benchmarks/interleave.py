@@ -98,12 +98,17 @@ class _Child:
 
     def turn(self, timeout: float) -> bool:
         """Let the child run until it parks again (True) or exits (False); kill it if that takes too long."""
-        ready, _, _ = select.select([self.from_child], [], [], timeout)
-        if not ready:
-            self.timed_out = True
-            self.proc.kill()
-            return False
-        return os.read(self.from_child, 1) == b"."
+        deadline = time.monotonic() + timeout
+        while True:
+            ready, _, _ = select.select([self.from_child], [], [], 0.1)
+            if ready:
+                return os.read(self.from_child, 1) == b"."
+            if self.proc.poll() is not None:  # exited, though a process it forked may hold the pipe open
+                return False
+            if time.monotonic() > deadline:
+                self.timed_out = True
+                self.proc.kill()
+                return False
 
     def resume(self) -> None:
         os.write(self.to_child, b".")

@@ -39,6 +39,9 @@ CHILD = textwrap.dedent(
 
     if fail == "setup":
         sys.exit(3)
+    if fail == "fork":  # a process it starts inherits the pipe and outlives it
+        import subprocess
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"], close_fds=False)
     for i in range(samples):
         take_turn()
         start = time.perf_counter()
@@ -130,3 +133,12 @@ def test_wait_until_idle_returns_at_once_for_a_sleeping_process_and_caps_a_busy_
         for proc in (sleeper, spinner):
             proc.kill()
             proc.wait()
+
+
+def test_a_child_whose_own_child_holds_the_pipe_still_ends_when_it_exits(tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    start = time.perf_counter()
+    results = run_in_turns([child("a", log, fail="fork"), child("b", log)], env(), ROOT, timeout=30)
+    assert time.perf_counter() - start < 4  # not the 5 s its own child lives, nor the 30 s timeout
+    assert [(r.returncode, r.timed_out) for r in results] == [(0, False), (0, False)]
+    assert json.loads(results[0].stdout) == {"name": "a"}
