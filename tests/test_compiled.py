@@ -290,7 +290,8 @@ def test_source_is_the_replay_of_the_recorded_step():
     # one forward call per recorded op (LinearSigmoid, Linear, MSE), then their backwards in reverse
     assert source.count(".data") == 4 and source.count(".backward(") == 3
     assert "(4, 16)" in source  # the shapes the gradients are checked against are the recorded ones
-    compile(source, "<test>", "exec")  # plain Python
+    step(x[:3], y[:3])  # another batch size: recorded again, and `source` is that new step's
+    assert step.traces == 2 and "(3, 16)" in step.source and "(4, 16)" not in step.source
 
 
 def test_a_dropped_step_frees_its_recorded_nodes_without_the_garbage_collector():

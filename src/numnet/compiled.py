@@ -194,21 +194,8 @@ class CompiledStep:
             self.prediction = _before_update(prediction if kind == _SLOT else ref.data, copy)
         self.optimizer.zero_grad()
         owned: set[int] = set()
-        ndarray = np.ndarray
         for leaf, g in zip(plan.leaves, leaf_grads, strict=True):
-            if g is None:
-                continue
-            if (
-                leaf.grad is None
-                and type(g) is ndarray
-                and g.base is None
-                and g.dtype is leaf.data.dtype
-                and id(g) not in owned
-                and g.flags.writeable
-            ):  # a fresh array becomes the leaf's .grad as it is (the engine's rule)
-                owned.add(id(g))
-                leaf.grad = Tensor._wrap(g, False)  # .grad is a Tensor, as PyTorch's
-            else:
+            if g is not None:  # stored as the engine stores it: a fresh array as it is, else copied or added
                 _accumulate(leaf, g, owned)
         self.optimizer.step()
         return Tensor._wrap(loss, False)
