@@ -16,6 +16,7 @@ import threading
 import traceback
 import warnings
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from numnet.cli import demo, graph, model_files, sweep, train
 from numnet.cli.errors import CLIError, one_line
@@ -69,43 +70,41 @@ def _warnings_as_lines(prog: str) -> Iterator[None]:
         yield
 
 
-_signalled: list[int] = []  # the SIGTERM / SIGHUP received while this command runs
-
-
-def raise_if_signalled() -> None:
-    """Raise ``Terminated`` again for a signal the command has received and is still running after.
-
-    Python drops an exception that a signal handler raises while a finalizer runs (it prints "Exception
-    ignored in …"): a ZipFile's ``__del__`` just after a checkpoint is written, say. The command would then
-    go on as if nothing had arrived, so long loops call this at safe points (``numnet train`` after each
-    batch)."""
-    if _signalled:
-        raise Terminated(_signalled[0])
-
-
 @contextlib.contextmanager
 def _signals_as_exceptions() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise ``Terminated`` while the command runs (signals reach only the main thread)."""
+    """SIGTERM and SIGHUP raise ``Terminated`` while the command runs (signals reach only the main thread).
+
+    Python drops an exception that a signal handler raises while a finalizer runs (a ZipFile's ``__del__``
+    just after a checkpoint is written, say) and hands it to ``sys.unraisablehook``, which would print it and
+    let the command go on. Here that hook sends the signal again a moment later, once the finalizer is over,
+    so every command stops, with its one line.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, frame: object) -> None:
-        _signalled.append(signum)  # for raise_if_signalled, should this exception be lost
         raise Terminated(signum)
 
-    _signalled.clear()
+    def redeliver(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, Terminated):
+            signum = unraisable.exc_value.signum
+            threading.Timer(0.01, os.kill, (os.getpid(), signum)).start()
+        else:
+            hook(unraisable)
+
     previous = {}
     for name in ("SIGTERM", "SIGHUP"):
         number = getattr(signal, name, None)
         if number is not None:
             previous[number] = signal.signal(number, handler)
+    hook, sys.unraisablehook = sys.unraisablehook, redeliver
     try:
         yield
     finally:
+        sys.unraisablehook = hook
         for number, old in previous.items():
             signal.signal(number, old)
-        _signalled.clear()  # a later command in this process starts without it
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,7 +20,6 @@ from numnet.recipe import (
     defaults_for,
     train_from_settings,
 )
-from numnet.train import LambdaCallback
 
 
 def register(commands: Any) -> None:
@@ -138,11 +137,7 @@ def given_settings(args: argparse.Namespace) -> set[str]:
 def run_train(args: argparse.Namespace) -> int:
     settings = resolve_settings(args)
     quiet = settings["quiet"] is True
-    from numnet.cli import raise_if_signalled  # the package imports this module
-
-    # a SIGTERM or SIGHUP whose exception Python dropped (raise_if_signalled) stops the run after a batch
-    stop = LambdaCallback(on_batch_end=lambda trainer, step, loss: raise_if_signalled())
-    summary = train_from_settings(settings, verbose=not quiet, given=given_settings(args), callbacks=[stop])
+    summary = train_from_settings(settings, verbose=not quiet, given=given_settings(args))
     results = summary["results"]
     split_name = next(s for s in ("test", "validation", "train") if s in results)
     shown = ", ".join(f"{k} {v:.4f}" for k, v in results[split_name].items())

@@ -173,13 +173,11 @@ def train_from_settings(
     settings: dict[str, Any],
     verbose: bool = False,
     given: set[str] | None = None,
-    callbacks: Sequence[Any] = (),
 ) -> dict[str, Any]:
     """Run one training job described by ``settings`` (the keys of ``DEFAULTS``; missing keys take the
     defaults) and write its files; returns the summary (settings, results per split, time, files, out).
 
-    ``given`` names the settings the user chose (for warnings about ones that have no effect);
-    ``callbacks`` are added to the run's own (logger, scheduler, early stopping, checkpoint). Bad settings
+    ``given`` names the settings the user chose (for warnings about ones that have no effect). Bad settings
     or data raise ``ValueError``; a loss that becomes NaN/inf raises ``TrainingDiverged`` after writing the
     history so far."""
     settings = check_settings(settings)
@@ -228,8 +226,7 @@ def train_from_settings(
     val_loader, test_loader = loader(splits.validation, False), loader(splits.test, False)
     metrics = metrics_for(splits, loss_name)
 
-    extra_callbacks = list(callbacks)
-    callbacks = [EpochLogger()] if verbose else []
+    callbacks: list[Any] = [EpochLogger()] if verbose else []
     scheduler = make_scheduler(settings, optimizer, val_loader is not None)
     if scheduler is not None:
         callbacks.append(LRScheduler(scheduler))
@@ -240,7 +237,6 @@ def train_from_settings(
     out = output_folder(settings, splits.name)
     if settings["checkpoint_every"] or settings["resume"]:
         callbacks.append(Checkpoint(out / "checkpoint.npz", every=max(settings["checkpoint_every"], 1)))
-    callbacks += extra_callbacks
 
     hidden = parse_hidden(settings["hidden"])
     if settings["model"] == "mlp":
