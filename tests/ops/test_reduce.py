@@ -282,4 +282,6 @@ def test_full_reduction_gradient_is_a_read_only_view(op, shape):
     np.testing.assert_array_equal(dx, np.full(shape, want))
     # a scalar gradient (a custom backward may hand one on) spreads the same way
     for scalar in (3.0, np.float32(3.0)):
-        np.testing.assert_allclose(node.backward(scalar), np.full(shape, want), rtol=1e-7)
+        spread = node.backward(scalar)
+        assert not spread.flags.writeable and all(s == 0 for s in spread.strides)
+        np.testing.assert_allclose(spread, np.full(shape, want), rtol=1e-7)  # 3.0 is float64 here
