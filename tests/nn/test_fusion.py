@@ -1,6 +1,6 @@
-"""``nn.Sequential`` runs a ``Linear`` followed by ``ReLU`` or ``Sigmoid`` as one fused op: the same numbers
-as the layers one by one (``nn.layer_fusion(False)``) and as PyTorch, and only for the library's own
-layers."""
+"""``nn.Sequential`` runs a ``Linear`` followed by ``ReLU`` or ``Sigmoid``, and a ``ReLU`` followed by
+``MaxPool2d``, as one fused op: the same numbers as the layers one by one (``nn.layer_fusion(False)``) and as
+PyTorch, and only for the library's own layers."""
 
 from __future__ import annotations
 
@@ -103,12 +103,12 @@ def test_fused_linear_keeps_the_layers_message_for_a_wrong_width():
         model(numnet.randn(2, 5))
 
 
-@pytest.mark.parametrize("patched", ["Linear", "ReLU", "Module"])
+@pytest.mark.parametrize("patched", ["Linear", "ReLU", "Module", "MaxPool2d"])
 def test_a_method_patched_on_the_class_runs_in_every_layer(monkeypatch, patched):
     # Patching a class method (hooks, profilers, logging) must see every layer's call, as in PyTorch and as
     # before fusion existed: Sequential then calls the layers one by one.
     calls = []
-    cls = {"Linear": nn.Linear, "ReLU": nn.ReLU, "Module": nn.Module}[patched]
+    cls = {"Linear": nn.Linear, "ReLU": nn.ReLU, "Module": nn.Module, "MaxPool2d": nn.MaxPool2d}[patched]
     name = "__call__" if patched == "Module" else "forward"
     original = getattr(cls, name)
 
@@ -124,6 +124,7 @@ def test_a_method_patched_on_the_class_runs_in_every_layer(monkeypatch, patched)
         "Linear": ["Linear", "Linear"],
         "ReLU": ["ReLU"],
         "Module": ["Sequential", "Linear", "ReLU", "Linear"],
+        "MaxPool2d": [],
     }[patched]
     assert calls == expected
     assert out.grad_fn.inputs[0].grad_fn.name == "ReLU"  # unfused
@@ -171,3 +172,108 @@ def test_fused_linear_relu_with_a_bias_of_another_dtype_gives_the_unfused_number
     xt.grad = None
     unfused.sum().backward()
     np.testing.assert_array_equal(grad_fused, xt.grad.numpy())
+
+
+def pooling_input(rng: np.random.Generator, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """Values on a coarse grid, so that windows hold ties (among positives, and all-zero windows after the
+    ReLU), with a few exact zeros and negatives."""
+    return (rng.integers(-4, 5, size=shape) / 2).astype(dtype)
+
+
+POOLINGS = {
+    "2x2": dict(kernel_size=2),
+    "3x3 stride 1 pad 1": dict(kernel_size=3, stride=1, padding=1),
+    "3x2 stride 2 ceil": dict(kernel_size=(3, 2), stride=2, ceil_mode=True),
+    "2x2 dilation 2": dict(kernel_size=2, stride=1, dilation=2),
+}
+
+
+@pytest.mark.parametrize("pooling", POOLINGS, ids=str)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("shape", [(3, 2, 7, 6), (2, 5, 5), (0, 2, 4, 4)], ids=str)
+def test_relu_then_max_pool_gives_the_unfused_numbers_bit_for_bit(pooling, dtype, shape):
+    rng = np.random.default_rng(7)
+    x = pooling_input(rng, shape, dtype)
+    model = nn.Sequential(nn.ReLU(), nn.MaxPool2d(**POOLINGS[pooling]))
+    results = []
+    for fused in (True, False):
+        xt = numnet.tensor(x, requires_grad=True)
+        with nn.layer_fusion(fused):
+            out = model(xt)
+        node = out.grad_fn if len(shape) == 4 else out.grad_fn.inputs[0].grad_fn  # (C, H, W): a Reshape last
+        assert node.name == ("ReLUMaxPool2d" if fused else "MaxPool2d")
+        g = np.random.default_rng(8).standard_normal(out.shape).astype(dtype)
+        out.backward(numnet.tensor(g))
+        results.append((out.numpy(), xt.grad.numpy()))
+    (out_f, dx_f), (out_u, dx_u) = results
+    np.testing.assert_array_equal(out_f, out_u)
+    np.testing.assert_array_equal(dx_f, dx_u)
+    if x.size and pooling == "2x2" and len(shape) == 4:  # ties are there: all-zero windows, tied positives
+        windows = np.maximum(x, 0)[..., :6, :6].reshape(*x.shape[:-2], 3, 2, 3, 2)
+        assert (windows.max(axis=(-3, -1)) == 0).any()
+        assert ((windows == windows.max(axis=(-3, -1), keepdims=True)).sum(axis=(-3, -1)) > 1).any()
+    with numnet.no_grad():
+        np.testing.assert_array_equal(model(numnet.tensor(x)).numpy(), out_u)
+
+
+@pytest.mark.parametrize("case", ["NaN input", "infinite gradient"])
+def test_relu_then_max_pool_agrees_with_the_unfused_layers_on_non_finite_numbers(case):
+    x = pooling_input(np.random.default_rng(9), (2, 3, 6, 6), np.float32)
+    g = np.ones((2, 3, 3, 3), np.float32)
+    if case == "NaN input":
+        x[0, 0, 0, 1] = x[1, 2, 4, 4] = np.nan
+    else:
+        x[0, 0, :2, :2] = -1.0  # a window rectified to zeros: its infinite gradient meets a zero mask
+        g[0, 0] = np.inf  # NaN where it meets a zero ReLU mask, in both
+        g[1, 1, 1, 1] = -np.inf
+    model = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))
+    results = []
+    for fused in (True, False):
+        xt = numnet.tensor(x, requires_grad=True)
+        with nn.layer_fusion(fused):
+            out = model(xt)
+        with np.errstate(invalid="ignore"):  # ∞·0 in the ReLU's backward, fused or not
+            out.backward(numnet.tensor(g))
+        results.append((out.numpy(), xt.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])  # NaN == NaN here
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    assert np.isnan(results[0][0 if case == "NaN input" else 1]).any()
+
+
+@pytest.mark.parametrize("pooling", POOLINGS, ids=str)
+def test_relu_then_max_pool_matches_pytorch(pooling):
+    x = pooling_input(np.random.default_rng(10), (2, 3, 7, 6), np.float64)
+    g = np.random.default_rng(11).standard_normal
+    model = nn.Sequential(nn.ReLU(), nn.MaxPool2d(**POOLINGS[pooling]))
+    xt = numnet.tensor(x, requires_grad=True)
+    out = model(xt)
+    assert out.grad_fn.name == "ReLUMaxPool2d"
+    grad = g(out.shape)
+    out.backward(numnet.tensor(grad))
+    x_torch = torch.tensor(x, requires_grad=True)
+    out_torch = torch.nn.functional.max_pool2d(torch.relu(x_torch), **POOLINGS[pooling])
+    out_torch.backward(torch.from_numpy(grad))
+    np.testing.assert_array_equal(out.numpy(), out_torch.detach().numpy())
+    if pooling in ("2x2", "3x2 stride 2 ceil"):  # disjoint windows: the same first maxima, bit for bit
+        np.testing.assert_array_equal(xt.grad.numpy(), x_torch.grad.numpy())
+    else:  # overlapping windows add their shares in another order than PyTorch's
+        np.testing.assert_allclose(xt.grad.numpy(), x_torch.grad.numpy(), rtol=1e-13, atol=1e-15)
+
+
+def test_relu_then_max_pool_fuses_only_the_librarys_own_layers():
+    x = numnet.randn(2, 3, 6, 6, requires_grad=True)
+    cnn = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16, 2))
+    node = cnn(x).grad_fn
+    while node.name != "ReLUMaxPool2d":
+        node = node.inputs[0].grad_fn
+    assert node.inputs[0].grad_fn.name == "Conv2d"
+    patched = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))
+    patched[1].forward = lambda x: x * 1  # a forward replaced on the instance is honoured
+    assert patched(x).grad_fn.name == "Mul"
+    assert patched(x).grad_fn.inputs[0].grad_fn.name == "ReLU"
+    trailing = nn.Sequential(nn.MaxPool2d(2), nn.ReLU())  # a ReLU with nothing after it still runs
+    np.testing.assert_array_equal(trailing(x).numpy(), np.maximum(trailing[0](x).numpy(), 0))
+    before_linear = nn.Sequential(nn.ReLU(), nn.Flatten(), nn.Linear(108, 2))  # ReLU then another layer
+    assert before_linear(x).grad_fn.inputs[0].grad_fn.name == "Reshape"
+    with pytest.raises(ValueError, match=r"MaxPool2d\(kernel_size=2.*expects inputs of shape"):
+        nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))(numnet.randn(6, 6))  # the layer's own message

@@ -11,25 +11,27 @@ from numnet import ops
 from numnet.nn.activation import ReLU, Sigmoid
 from numnet.nn.linear import Linear
 from numnet.nn.module import Module
+from numnet.nn.pooling import MaxPool2d
 
 #: activation layer type → the op computing Linear and it in one node
 _FUSED_AFTER_LINEAR = {ReLU: ops.LinearReLU, Sigmoid: ops.LinearSigmoid}
 _fusing = [True]  # Sequential fuses Linear + activation (off inside ``layer_fusion(False)``)
 # The methods fusion stands in for: with one patched on its class at run time (a hook, a profiler, logging),
 # Sequential calls every layer as written.
-_CALL, _LINEAR_FORWARD, _RELU_FORWARD, _SIGMOID_FORWARD = (
+_CALL, _LINEAR_FORWARD, _RELU_FORWARD, _SIGMOID_FORWARD, _MAX_POOL_FORWARD = (
     Module.__call__,
     Linear.forward,
     ReLU.forward,
     Sigmoid.forward,
+    MaxPool2d.forward,
 )
 
 
 @contextmanager
 def layer_fusion(enabled: bool) -> Iterator[None]:
     """Within ``with nn.layer_fusion(False):``, ``Sequential`` runs every layer as its own op, so a recorded
-    graph shows Linear and ReLU as two nodes (``numnet.graph.trace`` draws them so). The numbers are the same
-    either way; fused (the default) is faster."""
+    graph shows Linear and ReLU (or ReLU and MaxPool2d) as two nodes (``numnet.graph.trace`` draws them so).
+    The numbers are the same either way; fused (the default) is faster."""
     previous = _fusing[0]
     _fusing[0] = bool(enabled)
     try:
@@ -71,21 +73,23 @@ class Sequential(Module):
                 self.add_module(str(position), _check_module("Sequential", position, module))
 
     def forward(self, x: Any) -> Any:
-        # A Linear followed by ReLU or Sigmoid runs as one fused op (ops.LinearReLU, ops.LinearSigmoid): the
-        # same numbers with one node, one pass and one array fewer. Only the library's own layers fuse (exact
-        # types, no forward replaced on the instance or the class), so a subclass or a patched layer runs as
-        # written.
+        # A Linear followed by ReLU or Sigmoid runs as one fused op (ops.LinearReLU, ops.LinearSigmoid), and
+        # a ReLU followed by MaxPool2d as another (ops.ReLUMaxPool2d): the same numbers with one node and
+        # fewer passes and arrays. Only the library's own layers fuse (exact types, no forward replaced on the
+        # instance or the class), so a subclass or a patched layer runs as written.
         if (
             not _fusing[0]
             or Module.__call__ is not _CALL
             or Linear.forward is not _LINEAR_FORWARD
             or ReLU.forward is not _RELU_FORWARD
             or Sigmoid.forward is not _SIGMOID_FORWARD
+            or MaxPool2d.forward is not _MAX_POOL_FORWARD
         ):
             for module in self._modules.values():
                 x = module(x)
             return x
         linear = None  # a Linear whose call waits to see whether an activation follows it
+        relu = None  # a ReLU (not fused into a Linear) whose call waits to see whether a MaxPool2d follows it
         for module in self._modules.values():
             if linear is not None:
                 fused = _FUSED_AFTER_LINEAR.get(type(module))
@@ -95,11 +99,22 @@ class Sequential(Module):
                     continue
                 x = linear.forward_with(ops.Linear, x)
                 linear = None
-            if type(module) is Linear and "forward" not in module.__dict__:
+            elif relu is not None:
+                relu = None
+                if type(module) is MaxPool2d and "forward" not in module.__dict__:
+                    x = module.forward_with(ops.ReLUMaxPool2d, x)
+                    continue
+                x = ops.ReLU.apply(x)  # = relu(x)
+            exact = "forward" not in module.__dict__
+            if type(module) is Linear and exact:
                 linear = module
+            elif type(module) is ReLU and exact:
+                relu = module
             else:
                 x = module(x)
-        return x if linear is None else linear.forward_with(ops.Linear, x)  # = linear(x), two calls fewer
+        if linear is not None:
+            return linear.forward_with(ops.Linear, x)  # = linear(x), two calls fewer
+        return x if relu is None else ops.ReLU.apply(x)
 
     def append(self, module: Module) -> Sequential:
         position = len(self._modules)

@@ -460,9 +460,23 @@ def max_pool2d(
     The gradient goes to the first maximum of each window, as PyTorch."""
     if return_indices:
         raise ValueError("max_pool2d: return_indices=True is not supported; call it without")
+    return _max_pool2d_with(ops.MaxPool2d, input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def _max_pool2d_with(
+    op: type[ops.MaxPool2d],
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """``max_pool2d`` through ``op``: ``ops.MaxPool2d`` or its fused form ``ops.ReLUMaxPool2d`` (the
+    pooling of relu(input), as ``nn.Sequential`` calls it for a ``ReLU`` followed by ``MaxPool2d``)."""
     kernel, stride, padding = _pool_args("max_pool2d", kernel_size, stride, padding)
     x, squeeze = _batched("max_pool2d", input)
-    out = ops.MaxPool2d.apply(
+    out = op.apply(
         x,
         kernel=kernel,
         stride=stride,

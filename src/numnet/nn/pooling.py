@@ -3,8 +3,10 @@ arguments and ``repr``), and channel dropout ``Dropout2d``."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+from numnet import ops
 from numnet.nn import functional as F
 from numnet.nn.module import Module
 from numnet.tensor import Tensor
@@ -55,9 +57,14 @@ class MaxPool2d(Module):
         F._pair("MaxPool2d", "dilation", dilation)
 
     def forward(self, x: Tensor) -> Tensor:
+        return self.forward_with(ops.MaxPool2d, x)
+
+    def forward_with(self, op: type[ops.MaxPool2d], x: Tensor) -> Tensor:
+        """This layer's pooling through ``op``: ``ops.MaxPool2d``, or ``ops.ReLUMaxPool2d`` (the pooling of
+        relu(x) in one node, as ``nn.Sequential`` calls it for a ``ReLU`` followed by this layer)."""
         return _run(
             self,
-            F.max_pool2d,
+            partial(F._max_pool2d_with, op),
             x,
             kernel_size=self.kernel_size,
             stride=self.stride,

@@ -28,7 +28,7 @@ from numnet.ops.elementwise import (
 from numnet.ops.linear import Linear, LinearReLU, LinearSigmoid
 from numnet.ops.loss import BCE, MSE, NLL, BCEWithLogits, CrossEntropy
 from numnet.ops.normalization import BatchNorm
-from numnet.ops.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from numnet.ops.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, ReLUMaxPool2d
 from numnet.ops.reduce import CumSum, LogSumExp, Max, Mean, Min, Norm2, Prod, Sum, Var
 from numnet.ops.regularization import Dropout
 from numnet.ops.shape import (
@@ -92,6 +92,7 @@ __all__ = [
     "Pow",
     "Prod",
     "ReLU",
+    "ReLUMaxPool2d",
     "Reciprocal",
     "Repeat",
     "Reshape",

@@ -1,4 +1,4 @@
-"""2-D pooling over (N, C, H, W): max, average, adaptive average.
+"""2-D pooling over (N, C, H, W): max (alone or after a ReLU, fused), average, adaptive average.
 
 A window of kernel (kh, kw) slides with stride (sh, sw) over the input padded by (ph, pw) on each side; the
 output at (i, j) pools the padded rows i·sh + p·dh (p < kh) and columns j·sw + q·dw (q < kw). Output size as
@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from numnet.ops.activation import relu_array
 from numnet.ops.conv import _window_slices, pad_input
 from numnet.tensor import Function
 
@@ -158,6 +159,28 @@ class MaxPool2d(_Pool2d):
                 unclaimed &= ~hit
                 dxp[:, :, rows, columns] += np.where(hit, grad, 0)
         return self._crop(dxp)
+
+
+class ReLUMaxPool2d(MaxPool2d):
+    """y = maxpool(relu(x)) as one node, computed as relu(maxpool(x)): the numbers of ``ReLU`` then
+    ``MaxPool2d`` with the rectification on the pooled array, a quarter of the input under 2×2 pooling, so
+    the full-size ReLU pass, its mask and its backward pass are not spent (``nn.Sequential`` uses it for a
+    ``ReLU`` followed by ``MaxPool2d``, as in SimpleConvNet's conv → ReLU → pool).
+
+    Why the numbers are the same: relu is monotone, so the window maximum of relu(x) is relu of the window
+    maximum of x (NaN propagates through both). Where that maximum m is positive, the first maximum of the
+    rectified window is the first maximum of x (no value ≤ 0 can tie with m), and both give it g; where
+    m ≤ 0, the unfused backward sends g to a position whose ReLU mask is 0, and this one sends g·0: zeros.
+    """
+
+    def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1), ceil_mode=False):
+        pooled = MaxPool2d.forward(self, x, kernel, stride, padding, dilation, ceil_mode)  # self.out = m
+        out, self.mask = relu_array(pooled)  # a new array: the backward compares the taps with m itself
+        return out
+
+    def backward(self, grad):
+        # dm = g where m > 0, else 0 (ReLU's backward on the pooled array), then MaxPool2d's backward with dm
+        return MaxPool2d.backward(self, grad * self.mask)
 
 
 class AvgPool2d(_Pool2d):
