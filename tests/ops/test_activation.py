@@ -60,6 +60,20 @@ def test_relu_and_leaky_relu_at_zero_match_torch():
     np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+def test_relu_of_infinities_and_nan_matches_torch(dtype):
+    # −inf gives 0 (not −inf·0 = NaN), NaN stays NaN, negatives give +0; the gradient is g·[x > 0]
+    x = np.array([-np.inf, -3.0, -1e-30, 0.0, 2.5, np.inf, np.nan], dtype)
+    xn, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out_n, out_t = numnet.relu(xn), torch.relu(xt)
+    np.testing.assert_array_equal(out_n.numpy(), out_t.detach().numpy())
+    assert not np.signbit(out_n.numpy()[:3]).any()  # +0 for the negatives, as PyTorch
+    g = np.arange(1.0, 8.0, dtype=dtype)
+    out_n.backward(g)
+    out_t.backward(torch.from_numpy(g))
+    np.testing.assert_array_equal(xn.grad.numpy(), xt.grad.numpy())
+
+
 def test_relu_backward_multiplies_by_one_not_by_x():
     """The tutorials' bug: dx = g·x instead of g·1. Here relu'(3) must be 1."""
     x = Tensor(np.array([3.0, -2.0]), requires_grad=True)

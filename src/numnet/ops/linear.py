@@ -46,10 +46,10 @@ class LinearReLU(Linear):
 
     With a floating bias of the product's dtype, relu(z + b) is computed as max(z, −b) + b: the same numbers,
     since in IEEE arithmetic with gradual underflow z > −b exactly when the rounded z + b is positive, and
-    there both give that rounded z + b; elsewhere −b + b = +0, PyTorch's zero (the unfused ReLU's (z + b)·0
-    gives −0 for negatives, and NaN where z + b is −inf; PyTorch and this give 0). It spends one full pass
-    fewer than adding b, comparing and multiplying by the mask, and the mask (out > 0, the same as
-    z + b > 0) is formed only when a gradient will need it: inference does two passes, not three.
+    there both give that rounded z + b; elsewhere −b + b = +0, PyTorch's zero and the unfused ReLU's
+    (max(0, z + b); NaN stays NaN in both, −inf gives 0). It spends one full pass
+    fewer than adding b, comparing and multiplying by the mask, and the mask (out ≠ 0, ReLU's: not z + b ≤ 0,
+    NaN included) is formed only when a gradient will need it: inference does two passes, not three.
     """
 
     def forward(self, x, weight, bias=None):
@@ -64,7 +64,7 @@ class LinearReLU(Linear):
             return out
         np.maximum(out, np.negative(bias), out=out)
         out += bias
-        self.mask = out > 0 if True in self.needs_input_grad else None
+        self.mask = out != 0 if True in self.needs_input_grad else None  # ReLU's mask: not z + b ≤ 0
         return out
 
     def backward(self, grad):
