@@ -103,13 +103,17 @@ def test_fused_linear_keeps_the_layers_message_for_a_wrong_width():
         model(numnet.randn(2, 5))
 
 
-@pytest.mark.parametrize("patched", ["Linear", "ReLU", "Module", "MaxPool2d"])
+@pytest.mark.parametrize(
+    "patched",
+    ["Linear", "ReLU", "Module", "MaxPool2d", "Linear.__call__", "ReLU.__call__", "MaxPool2d.__call__"],
+)
 def test_a_method_patched_on_the_class_runs_in_every_layer(monkeypatch, patched):
     # Patching a class method (hooks, profilers, logging) must see every layer's call, as in PyTorch and as
     # before fusion existed: Sequential then calls the layers one by one.
     calls = []
-    cls = {"Linear": nn.Linear, "ReLU": nn.ReLU, "Module": nn.Module, "MaxPool2d": nn.MaxPool2d}[patched]
-    name = "__call__" if patched == "Module" else "forward"
+    layer, _, method = patched.partition(".")
+    cls = {"Linear": nn.Linear, "ReLU": nn.ReLU, "Module": nn.Module, "MaxPool2d": nn.MaxPool2d}[layer]
+    name = method or ("__call__" if patched == "Module" else "forward")
     original = getattr(cls, name)
 
     def spy(self, *args, **kwargs):
@@ -125,6 +129,9 @@ def test_a_method_patched_on_the_class_runs_in_every_layer(monkeypatch, patched)
         "ReLU": ["ReLU"],
         "Module": ["Sequential", "Linear", "ReLU", "Linear"],
         "MaxPool2d": [],
+        "Linear.__call__": ["Linear", "Linear"],
+        "ReLU.__call__": ["ReLU"],
+        "MaxPool2d.__call__": [],
     }[patched]
     assert calls == expected
     assert out.grad_fn.inputs[0].grad_fn.name == "ReLU"  # unfused
@@ -223,8 +230,10 @@ def test_relu_then_max_pool_agrees_with_the_unfused_layers_on_non_finite_numbers
     if case == "NaN input":
         x[0, 0, 0, 1] = x[1, 2, 4, 4] = np.nan
     else:
-        x[0, 0, :2, :2] = -1.0  # a window rectified to zeros: its infinite gradient meets a zero mask
-        g[0, 0] = np.inf  # NaN where it meets a zero ReLU mask, in both
+        # a window rectified to zeros whose raw maximum is not its first position: the unfused layers send
+        # its infinite gradient to the first (rectified) zero, where it meets a zero mask and gives NaN
+        x[0, 0, :2, :2] = [[-2.0, -1.0], [-3.0, -4.0]]
+        g[0, 0] = np.inf
         g[1, 1, 1, 1] = -np.inf
     model = nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))
     results = []
@@ -238,6 +247,29 @@ def test_relu_then_max_pool_agrees_with_the_unfused_layers_on_non_finite_numbers
     np.testing.assert_array_equal(results[0][0], results[1][0])  # NaN == NaN here
     np.testing.assert_array_equal(results[0][1], results[1][1])
     assert np.isnan(results[0][0 if case == "NaN input" else 1]).any()
+    if case == "infinite gradient":
+        assert np.isnan(results[0][1][0, 0, 0, 0]) and results[0][1][0, 0, 0, 1] == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64], ids=lambda d: np.dtype(d).name)
+def test_relu_then_max_pool_of_infinities_and_padding_only_windows_is_the_unfused_result(dtype):
+    """relu(−inf) = 0 before the pooling, so −inf never wins a window; a window that sees only padding
+    (dilation 2 skips over a one-row input) is the padding's own −inf (int: the dtype's minimum), not 0."""
+    neg = -np.inf if dtype is np.float32 else np.iinfo(dtype).min
+    x = np.array([[[[neg, 1, neg, neg], [2, 0, neg, neg]]]], dtype)
+    padded = dict(kernel_size=2, stride=1, padding=1, dilation=2)
+    cases = [(x, dict(kernel_size=2)), (x[:, :, :1, :2], padded)]
+    for x_case, pooling in cases:
+        model = nn.Sequential(nn.ReLU(), nn.MaxPool2d(**pooling))
+        with nn.layer_fusion(False):
+            expected = model(numnet.tensor(x_case)).numpy()
+        out = model(numnet.tensor(x_case))
+        assert out.grad_fn is None or out.grad_fn.name == "ReLUMaxPool2d"
+        np.testing.assert_array_equal(out.numpy(), expected)
+        if dtype is np.float32:
+            reference = torch.nn.functional.max_pool2d(torch.relu(torch.from_numpy(x_case)), **pooling)
+            np.testing.assert_array_equal(out.numpy(), reference.numpy())
+    assert (expected == neg).all()  # the padding-only windows
 
 
 @pytest.mark.parametrize("pooling", POOLINGS, ids=str)
@@ -277,3 +309,24 @@ def test_relu_then_max_pool_fuses_only_the_librarys_own_layers():
     assert before_linear(x).grad_fn.inputs[0].grad_fn.name == "Reshape"
     with pytest.raises(ValueError, match=r"MaxPool2d\(kernel_size=2.*expects inputs of shape"):
         nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))(numnet.randn(6, 6))  # the layer's own message
+
+
+@pytest.mark.parametrize("patched", ["ReLU.__call__", "MaxPool2d.__call__", "F.max_pool2d"])
+def test_a_patched_call_sees_every_relu_and_max_pool_of_a_cnn(monkeypatch, patched):
+    from numnet.nn import functional as F
+
+    calls = []
+    owner, _, name = patched.partition(".")
+    target = {"ReLU": nn.ReLU, "MaxPool2d": nn.MaxPool2d, "F": F}[owner]
+    original = getattr(target, name)
+
+    def spy(*args, **kwargs):
+        calls.append(patched)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, spy)
+    cnn = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.ReLU())
+    out = cnn(numnet.randn(2, 1, 6, 6, requires_grad=True))
+    expected = {"ReLU.__call__": 2, "MaxPool2d.__call__": 1, "F.max_pool2d": 1}[patched]
+    assert len(calls) == expected  # nothing fused away: the layers run one by one
+    assert out.grad_fn.name == "ReLU"

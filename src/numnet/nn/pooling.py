@@ -57,14 +57,17 @@ class MaxPool2d(Module):
         F._pair("MaxPool2d", "dilation", dilation)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.forward_with(ops.MaxPool2d, x)
+        return self._pool(F.max_pool2d, x)
 
     def forward_with(self, op: type[ops.MaxPool2d], x: Tensor) -> Tensor:
         """This layer's pooling through ``op``: ``ops.MaxPool2d``, or ``ops.ReLUMaxPool2d`` (the pooling of
         relu(x) in one node, as ``nn.Sequential`` calls it for a ``ReLU`` followed by this layer)."""
+        return self._pool(partial(F._max_pool2d_with, op), x)
+
+    def _pool(self, fn: Any, x: Tensor) -> Tensor:
         return _run(
             self,
-            partial(F._max_pool2d_with, op),
+            fn,
             x,
             kernel_size=self.kernel_size,
             stride=self.stride,

@@ -168,19 +168,54 @@ class ReLUMaxPool2d(MaxPool2d):
     ``ReLU`` followed by ``MaxPool2d``, as in SimpleConvNet's conv → ReLU → pool).
 
     Why the numbers are the same: relu is monotone, so the window maximum of relu(x) is relu of the window
-    maximum of x (NaN propagates through both). Where that maximum m is positive, the first maximum of the
-    rectified window is the first maximum of x (no value ≤ 0 can tie with m), and both give it g; where
-    m ≤ 0, the unfused backward sends g to a position whose ReLU mask is 0, and this one sends g·0: zeros.
+    maximum of x (NaN propagates through both; relu(−inf) = 0). Where that maximum m is positive, the first
+    maximum of the rectified window is the first maximum of x (no value ≤ 0 can tie with m), and both give
+    it g; where m ≤ 0, the unfused backward sends g to a position whose ReLU mask is 0, and this one sends
+    g·0: zeros. Two cases need the unfused order itself: a window of padding only (possible with dilation),
+    whose maximum is the padding's −∞ in the unfused layers, not relu(−∞); and a gradient holding ±inf or
+    NaN, whose g·0 = NaN the unfused layers put at the first maximum of the rectified window (its first
+    input position when m ≤ 0), so that backward runs ReLU's and MaxPool2d's backward one after the other.
+    The sign of a zero may differ from the unfused layers'.
+
+    It keeps its input x, not a rectified copy (that copy is the pass it saves): x changed in place under
+    ``no_grad`` before the backward changes the gradient, as for every op that keeps its input.
     """
 
     def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1), ceil_mode=False):
+        self.x, self.options = x, (kernel, stride, padding, dilation, ceil_mode)
         pooled = MaxPool2d.forward(self, x, kernel, stride, padding, dilation, ceil_mode)  # self.out = m
         out, self.mask = relu_array(pooled)  # a new array: the backward compares the taps with m itself
+        if dilation != (1, 1) and padding != (0, 0):  # only then can a window miss the input entirely
+            padding_only = self._padding_only_windows()
+            if padding_only.any():
+                out[..., padding_only] = -np.inf if out.dtype.kind == "f" else np.iinfo(out.dtype).min
         return out
 
     def backward(self, grad):
+        if not np.isfinite(grad).all():
+            return self._backward_unfused(grad)
         # dm = g where m > 0, else 0 (ReLU's backward on the pooled array), then MaxPool2d's backward with dm
         return MaxPool2d.backward(self, grad * self.mask)
+
+    def _backward_unfused(self, grad):
+        """ReLU's backward after MaxPool2d's on relu(x), as the unfused layers compute it."""
+        rectified, mask = relu_array(self.x)
+        pool = MaxPool2d()
+        pool.needs_input_grad = self.needs_input_grad
+        pool.forward(rectified, *self.options)
+        return pool.backward(grad) * mask  # ∞·0 = NaN where the ReLU's mask is 0, as unfused
+
+    def _padding_only_windows(self):
+        """(Ho, Wo) bool: the windows none of whose taps meets the input (rows or columns all padding)."""
+        (top, _), (left, _) = self.pads
+        axes = zip(
+            self.x_shape[2:], self.out_hw, self.kernel, self.stride, self.dilation, (top, left), strict=True
+        )
+        meets = []
+        for size, n_out, k, s, d, pad in axes:
+            taps = (np.arange(n_out) * s - pad)[:, None] + np.arange(k) * d  # unpadded index of each tap
+            meets.append(((taps >= 0) & (taps < size)).any(axis=1))
+        return ~(meets[0][:, None] & meets[1][None, :])
 
 
 class AvgPool2d(_Pool2d):
