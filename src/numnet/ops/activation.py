@@ -16,14 +16,9 @@ def relu_array(x: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray
     passes its gradient too. x·[x > 0], used before, gave NaN for −inf (−inf·0), −0 for every negative and
     no gradient at NaN, and measured 1.4× slower with NumPy 2.4: 1.18 ms against 0.80 ms on
     (100, 30, 24, 24), mask included. ``out=x`` rectifies in place."""
-    # The mask is allocated before the output, as it was with x·[x > 0]: with glibc keeping freed memory,
-    # the other order left SimpleConvNet's benchmark child 30 MiB higher at its peak (290 against 260 MiB).
-    mask = np.empty(np.shape(x), dtype=bool)
     dtype = getattr(x, "dtype", None)
-    zero = 0 if dtype is None else constant(0, dtype)
-    out = np.maximum(zero, x, out=out)
-    np.not_equal(out, zero, out=mask)
-    return out, mask
+    out = np.maximum(0 if dtype is None else constant(0, dtype), x, out=out)
+    return out, out != 0
 
 
 class ReLU(Function):
