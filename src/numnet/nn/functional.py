@@ -460,31 +460,17 @@ def max_pool2d(
     The gradient goes to the first maximum of each window, as PyTorch."""
     if return_indices:
         raise ValueError("max_pool2d: return_indices=True is not supported; call it without")
-    return _max_pool2d_with(ops.MaxPool2d, input, kernel_size, stride, padding, dilation, ceil_mode)
-
-
-def _max_pool2d_with(
-    op: type[ops.MaxPool2d],
-    input: Tensor,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
-    ceil_mode: bool = False,
-) -> Tensor:
-    """``max_pool2d`` through ``op``: ``ops.MaxPool2d`` or its fused form ``ops.ReLUMaxPool2d`` (the
-    pooling of relu(input), as ``nn.Sequential`` calls it for a ``ReLU`` followed by ``MaxPool2d``)."""
-    kernel, stride, padding = _pool_args("max_pool2d", kernel_size, stride, padding)
-    x, squeeze = _batched("max_pool2d", input)
-    out = op.apply(
-        x,
-        kernel=kernel,
-        stride=stride,
-        padding=padding,
-        dilation=_pair("max_pool2d", "dilation", dilation),
+    dilation = _pair("max_pool2d", "dilation", dilation)
+    return _pool2d(
+        "max_pool2d",
+        ops.MaxPool2d,
+        input,
+        kernel_size,
+        stride,
+        padding,
+        dilation=dilation,
         ceil_mode=bool(ceil_mode),
     )
-    return _unbatched(out, squeeze)
 
 
 def avg_pool2d(
@@ -498,18 +484,23 @@ def avg_pool2d(
 ) -> Tensor:
     """The mean of each window (N, C, H, W) → (N, C, Ho, Wo); zero padding counts in the divisor when
     ``count_include_pad`` (PyTorch's default)."""
-    kernel, stride, padding = _pool_args("avg_pool2d", kernel_size, stride, padding)
-    x, squeeze = _batched("avg_pool2d", input)
-    out = ops.AvgPool2d.apply(
-        x,
-        kernel=kernel,
-        stride=stride,
-        padding=padding,
+    options = dict(
         ceil_mode=bool(ceil_mode),
         count_include_pad=bool(count_include_pad),
         divisor_override=divisor_override,
     )
-    return _unbatched(out, squeeze)
+    return _pool2d("avg_pool2d", ops.AvgPool2d, input, kernel_size, stride, padding, **options)
+
+
+def _pool2d(
+    name: str, op: type, input: Tensor, kernel_size: Any, stride: Any, padding: Any, **options: Any
+) -> Tensor:
+    """``op`` (a pooling ``Function``) on ``input`` (N, C, H, W) or (C, H, W), its window checked as ``name``
+    checks it; ``options`` are the op's other arguments. ``nn.MaxPool2d.forward_with`` calls it with
+    ``ops.ReLUMaxPool2d``, the fused form ``nn.Sequential`` runs for a ``ReLU`` followed by ``MaxPool2d``."""
+    kernel, stride, padding = _pool_args(name, kernel_size, stride, padding)
+    x, squeeze = _batched(name, input)
+    return _unbatched(op.apply(x, kernel=kernel, stride=stride, padding=padding, **options), squeeze)
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:

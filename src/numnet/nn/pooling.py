@@ -57,14 +57,15 @@ class MaxPool2d(Module):
         F._pair("MaxPool2d", "dilation", dilation)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self._pool(F.max_pool2d, x)
+        return self._pool(F.max_pool2d, x, self.dilation)
 
     def forward_with(self, op: type[ops.MaxPool2d], x: Tensor) -> Tensor:
         """This layer's pooling through ``op``: ``ops.MaxPool2d``, or ``ops.ReLUMaxPool2d`` (the pooling of
         relu(x) in one node, as ``nn.Sequential`` calls it for a ``ReLU`` followed by this layer)."""
-        return self._pool(partial(F._max_pool2d_with, op), x)
+        pool = partial(F._pool2d, "max_pool2d", op)
+        return self._pool(pool, x, F._pair("max_pool2d", "dilation", self.dilation))
 
-    def _pool(self, fn: Any, x: Tensor) -> Tensor:
+    def _pool(self, fn: Any, x: Tensor, dilation: Any) -> Tensor:
         return _run(
             self,
             fn,
@@ -72,7 +73,7 @@ class MaxPool2d(Module):
             kernel_size=self.kernel_size,
             stride=self.stride,
             padding=self.padding,
-            dilation=self.dilation,
+            dilation=dilation,
             ceil_mode=self.ceil_mode,
         )
 
