@@ -121,10 +121,13 @@ class MaxPool2d(_Pool2d):
         return out
 
     def backward(self, grad):
+        return self._route(grad, bool(np.isfinite(grad).all()))
+
+    def _route(self, grad, finite):
+        """dx: each window's gradient to its first maximum; ``finite``: whether ``grad`` is all finite."""
         xp, out = self.xp, self.out
         nan_windows = np.isnan(out) if xp.dtype.kind == "f" else None  # windows whose maximum is NaN
         has_nan = nan_windows is not None and bool(nan_windows.any())
-        finite = bool(np.isfinite(grad).all())
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
         (ho, wo), n_taps = self.out_hw, kh * kw
         disjoint = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1  # windows do not overlap
@@ -194,8 +197,8 @@ class ReLUMaxPool2d(MaxPool2d):
     def backward(self, grad):
         if not np.isfinite(grad).all():
             return self._backward_unfused(grad)
-        # dm = g where m > 0, else 0 (ReLU's backward on the pooled array), then MaxPool2d's backward with dm
-        return MaxPool2d.backward(self, grad * self.mask)
+        # dm = g where m > 0, else 0 (ReLU's backward on the pooled array; finite, as g is), then MaxPool2d's
+        return self._route(grad * self.mask, True)
 
     def _backward_unfused(self, grad):
         """ReLU's backward after MaxPool2d's on relu(x), as the unfused layers compute it."""
