@@ -142,3 +142,21 @@ def test_constant_gives_the_python_numbers_results_and_is_shared_read_only(dtype
         np.testing.assert_array_equal(ours.view(np.uint8), theirs.view(np.uint8))  # signed zeros too
     with pytest.raises(ValueError, match="read-only"):
         one += 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_zeros_like_cached_gives_read_only_zeros_of_the_shape_from_one_buffer(dtype):
+    from numnet import backend
+
+    small = np.ones((3, 5), dtype)
+    assert backend.zeros_like_cached(small) is backend.constant(0, np.dtype(dtype))  # below the size: 0-d
+    big = np.ones((4, 300), dtype)
+    zeros = backend.zeros_like_cached(big)
+    assert zeros.shape == big.shape and zeros.dtype == dtype and not zeros.flags.writeable
+    assert zeros.flags.c_contiguous and not zeros.any() and not np.signbit(zeros).any()
+    larger = backend.zeros_like_cached(np.ones((2, 3, 1000), dtype))  # the buffer grows
+    assert larger.shape == (2, 3, 1000) and not larger.any()
+    again = backend.zeros_like_cached(big)
+    assert np.shares_memory(again, larger)  # one buffer per dtype, viewed in the shape asked for
+    with pytest.raises(ValueError, match="read-only"):
+        again[0, 0] = 1

@@ -7,7 +7,8 @@ numnet computes with NumPy directly; this module holds the policy every part of 
 * One seeded ``numpy.random.Generator`` serves every random draw in numnet (initialisers, dropout,
   shuffling), so ``manual_seed(n)`` makes a whole run reproducible.
 * Fixed numbers in hot formulas (``out += 1``) are cached 0-d arrays of the operands' dtype
-  (``constant``): NumPy then skips resolving a Python scalar at every call.
+  (``constant``): NumPy then skips resolving a Python scalar at every call. A zero to compare a large array
+  with is a whole array of zeros (``zeros_like_cached``), the operand NumPy's ``maximum`` is fastest with.
 * Freed array memory stays in the process (``keep_freed_memory``): a training step allocates the same
   temporaries every time, and handing them back to the OS made every step fault them in again.
 """
@@ -72,6 +73,32 @@ def constant(value: float, dtype: np.dtype) -> np.ndarray:
         array = _CONSTANTS[key] = np.array(value, dtype=dtype)
         array.flags.writeable = False
     return array
+
+
+_ZEROS: dict[np.dtype, np.ndarray] = {}
+#: Below this many elements ``zeros_like_cached`` gives the 0-d zero: making a view costs more than it saves.
+_ZEROS_MIN_SIZE = 512
+
+
+def zeros_like_cached(x: np.ndarray) -> np.ndarray:
+    """Zeros of ``x``'s shape and dtype, read-only, as an operand for formulas such as relu = max(0, x).
+
+    Why not the 0-d ``constant(0, dtype)``: with NumPy 2.4 ``np.maximum(zero_0d, x)`` runs a slow loop,
+    ≈ 4× the time of ``np.maximum(zeros, x)`` with a contiguous array of zeros (123 against 32 µs on
+    (1000, 256) float32, 196 against 45 µs on (100, 30, 12, 12)), although the latter reads twice the memory.
+    The zeros are a view of one flat buffer per dtype, allocated by ``np.zeros`` and never written: its
+    pages are the kernel's shared zero page, so the buffer costs address space, not memory, and reading it
+    costs no memory bandwidth. It grows to the largest size asked for. Small arrays get the 0-d zero.
+    """
+    size, dtype = x.size, x.dtype
+    if size < _ZEROS_MIN_SIZE:
+        return constant(0, dtype)
+    buffer = _ZEROS.get(dtype)
+    if buffer is None or buffer.size < size:
+        buffer = np.zeros(size, dtype=dtype)
+        buffer.flags.writeable = False
+        _ZEROS[dtype] = buffer
+    return buffer[:size].reshape(x.shape)
 
 
 def get_default_dtype() -> np.dtype:

@@ -74,6 +74,38 @@ def test_relu_of_infinities_and_nan_matches_torch(dtype):
     np.testing.assert_array_equal(xn.grad.numpy(), xt.grad.numpy())
 
 
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+def test_relu_of_a_large_array_gives_pytorchs_bits(dtype, layout):
+    """Large arrays take the max against an array of zeros (backend.zeros_like_cached), not the 0-d zero:
+    the same bits as PyTorch's ReLU, signed zeros, NaN and subnormals scattered over every SIMD lane and the
+    tail included, and the same gradient."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((37, 41)).astype(dtype)  # 1517 elements, past the 0-d zero's size
+    tiny = np.finfo(dtype).smallest_subnormal
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, tiny, -tiny], dtype)
+    where = rng.random(x.shape) < 0.3
+    x[where] = rng.choice(specials, size=where.sum())
+    x = x.T if layout == "transposed" else x
+    assert x.size >= 512 and np.signbit(x[x == 0]).any() and np.isnan(x).any()
+    xn, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out_n, out_t = numnet.relu(xn), torch.relu(xt)
+    bits = np.dtype(f"u{np.dtype(dtype).itemsize}")
+    np.testing.assert_array_equal(out_n.numpy().view(bits), out_t.detach().numpy().view(bits))
+    g = rng.standard_normal(x.shape).astype(dtype)
+    out_n.backward(g)
+    out_t.backward(torch.from_numpy(g))
+    np.testing.assert_array_equal(xn.grad.numpy(), xt.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.float16], ids=lambda d: np.dtype(d).name)
+def test_relu_of_a_large_array_of_other_dtypes_keeps_the_dtype(dtype):
+    x = (np.arange(-700, 700) % 9 - 4).astype(dtype)
+    out = numnet.relu(Tensor(x)).numpy()
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out, np.where(x > 0, x, 0))
+
+
 def test_relu_backward_multiplies_by_one_not_by_x():
     """The tutorials' bug: dx = g·x instead of g·1. Here relu'(3) must be 1."""
     x = Tensor(np.array([3.0, -2.0]), requires_grad=True)
