@@ -205,3 +205,27 @@ def test_step_forward_and_zero_gradient():
     (y * 3.0).sum().backward()
     np.testing.assert_array_equal(x.grad, [0, 0, 0, 0])
     assert numnet.step(Tensor(np.array([-2, 3]))).data.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("layout", ["C", "F"])
+@pytest.mark.parametrize("shape", [(128, 10), (16, 1), (15, 10), (40, 32), (40, 33)], ids=str)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name)
+def test_row_max_of_logits_is_numpys_and_leaves_the_log_softmax_bits_as_they_were(dtype, shape, layout):
+    """max_keepdims takes the columns' maximum for few classes: the same numbers as x.max(axis=1), NaN
+    rows and infinities included, and log-softmax / softmax bit for bit what the row-wise maximum gives."""
+    from numnet.ops.activation import log_softmax_array, max_keepdims, softmax_array
+
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(shape) * 4).astype(dtype)
+    if shape[0] > 4:
+        x[1, 0], x[2, -1], x[3, :] = np.nan, np.inf, -np.inf
+    x = np.asfortranarray(x) if layout == "F" else x
+    np.testing.assert_array_equal(max_keepdims(x, 1), x.max(axis=1, keepdims=True))
+    np.testing.assert_array_equal(max_keepdims(x, -1), x.max(axis=-1, keepdims=True))
+    with np.errstate(invalid="ignore"):
+        shifted = x - x.max(axis=1, keepdims=True)  # the row-wise formula
+        expected_log = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        expected = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+        got_log, got = log_softmax_array(x, axis=1), softmax_array(x, axis=1)
+    np.testing.assert_array_equal(got_log, expected_log)
+    np.testing.assert_array_equal(got, expected)
