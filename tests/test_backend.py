@@ -160,3 +160,23 @@ def test_zeros_like_cached_gives_read_only_zeros_of_the_shape_from_one_buffer(dt
     assert np.shares_memory(again, larger)  # one buffer per dtype, viewed in the shape asked for
     with pytest.raises(ValueError, match="read-only"):
         again[0, 0] = 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the resident set from /proc")
+def test_zeros_like_cached_costs_address_space_not_memory():
+    """Reading the zeros maps the kernel's zero page: a 64 MiB buffer, read in full, adds next to nothing to
+    the resident set (np.zeros from recycled heap memory would add its 64 MiB)."""
+    from numnet import backend
+
+    def resident_kib() -> int:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+    x = np.ones(16 * 2**20, np.float32)  # 64 MiB
+    out = np.ones_like(x)
+    before = resident_kib()
+    zeros = backend.zeros_like_cached(x)
+    np.maximum(zeros, x, out=out)  # reads every page of the zeros
+    grown = resident_kib() - before
+    assert zeros.shape == x.shape and out.min() == out.max() == 1
+    assert grown < 8 * 1024
