@@ -102,6 +102,7 @@ class OpTimer:
         self.ops: dict[str, list[float]] = {}
         self.phases: dict[str, float] = {}
         self._originals: list[tuple[type, str, Any]] = []
+        self._depth = [0]  # 1 while an op method runs
         self._classes = [getattr(ops, name) for name in ops.__all__]
 
     def _wrap(self, cls: type, method: str) -> None:
@@ -110,12 +111,21 @@ class OpTimer:
         slot = self.ops.setdefault(key, [0.0, 0])
         clock = time.perf_counter
 
+        depth = self._depth
+
         def timed(fn_self: Any, *args: Any, **kwargs: Any) -> Any:
+            # Only the outermost call counts: a fused op calls its parts' methods (LinearReLU.forward calls
+            # Linear.forward), whose time is already inside its own.
+            if depth[0]:
+                return original(fn_self, *args, **kwargs)
+            depth[0] = 1
             start = clock()
-            out = original(fn_self, *args, **kwargs)
-            slot[0] += clock() - start
-            slot[1] += 1
-            return out
+            try:
+                return original(fn_self, *args, **kwargs)
+            finally:
+                slot[0] += clock() - start
+                slot[1] += 1
+                depth[0] = 0
 
         self._originals.append((cls, method, original))
         setattr(cls, method, timed)

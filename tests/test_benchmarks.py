@@ -193,3 +193,26 @@ def test_two_runs_section_needs_every_cell_of_both_runs_met() -> None:
     assert columns_line in section[4]
     with pytest.raises(ValueError, match="no 'Targets at a glance' table"):
         read_glance("# numnet benchmarks\n")
+
+
+def test_op_timer_counts_a_fused_op_once_not_its_parts_again():
+    """LinearReLU.forward calls Linear.forward: the timer gives the time to the outer op only, so the ops'
+    total never exceeds the phase that holds them (the old tables showed a negative framework share)."""
+    import time
+
+    from benchmarks.profile_numnet import OpTimer
+
+    import numnet
+    from numnet import nn
+
+    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 8))
+    x = numnet.randn(32, 64)
+    with OpTimer() as timer:
+        start = time.perf_counter()
+        for _ in range(20):
+            model(x).sum().backward()
+        elapsed = time.perf_counter() - start
+    calls = {key: count for key, (_, count) in timer.ops.items() if count}
+    assert calls["LinearReLU.forward"] == calls["LinearReLU.backward"] == 20
+    assert calls["Linear.forward"] == calls["Linear.backward"] == 20  # the last layer only, not LinearReLU's
+    assert sum(seconds for seconds, _ in timer.ops.values()) < elapsed
