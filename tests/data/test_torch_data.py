@@ -21,13 +21,18 @@ def _xy(n=10):
 
 
 class _CountingArray(np.ndarray):
-    """An array that counts how often it is indexed (to see how the loader gathers a batch)."""
+    """An array that counts how often it is indexed or gathered from (to see how the loader gathers a
+    batch)."""
 
     calls = 0
 
     def __getitem__(self, index):
         type(self).calls += 1
         return np.asarray(super().__getitem__(index))
+
+    def take(self, indices, axis=None, out=None, mode="raise"):
+        type(self).calls += 1
+        return np.asarray(super().take(indices, axis=axis, out=out, mode=mode))
 
 
 def test_utils_data_reexports_numnet_data():
@@ -50,7 +55,7 @@ def test_tensor_dataset_items_are_tensors_as_torch():
     assert np.shares_memory(x3.data, X)  # a view of the row, no copy
 
 
-def test_fast_path_still_gathers_each_batch_with_one_fancy_index_per_array():
+def test_fast_path_still_gathers_each_batch_with_one_gather_per_array():
     X, y = _xy(12)
     cx, cy = X.view(_CountingArray), y.view(_CountingArray)
     ds = data.TensorDataset(cx, cy)
