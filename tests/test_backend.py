@@ -145,38 +145,51 @@ def test_constant_gives_the_python_numbers_results_and_is_shared_read_only(dtype
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
-def test_zeros_like_cached_gives_read_only_zeros_of_the_shape_from_one_buffer(dtype):
+def test_zeros_like_cached_gives_read_only_zeros_of_the_shape_and_order_from_one_buffer(dtype):
     from numnet import backend
 
-    small = np.ones((3, 5), dtype)
-    assert backend.zeros_like_cached(small) is backend.constant(0, np.dtype(dtype))  # below the size: 0-d
+    zero_0d = backend.constant(0, np.dtype(dtype))
+    assert backend.zeros_like_cached(np.ones((3, 5), dtype)) is zero_0d  # below the size: the 0-d zero
     big = np.ones((4, 300), dtype)
     zeros = backend.zeros_like_cached(big)
     assert zeros.shape == big.shape and zeros.dtype == dtype and not zeros.flags.writeable
     assert zeros.flags.c_contiguous and not zeros.any() and not np.signbit(zeros).any()
-    larger = backend.zeros_like_cached(np.ones((2, 3, 1000), dtype))  # the buffer grows
-    assert larger.shape == (2, 3, 1000) and not larger.any()
+    fortran = backend.zeros_like_cached(np.asfortranarray(big))
+    assert fortran.flags.f_contiguous and not fortran.any()  # the input's order: the fast loop
+    assert backend.zeros_like_cached(big[:, ::2]) is zero_0d  # strided: the 0-d zero is as fast
+    larger = backend.zeros_like_cached(np.ones((2, 3, 1000), dtype))  # the buffer grows, in powers of two
+    assert larger.shape == (2, 3, 1000) and not larger.any() and larger.base.size == 8192
     again = backend.zeros_like_cached(big)
     assert np.shares_memory(again, larger)  # one buffer per dtype, viewed in the shape asked for
     with pytest.raises(ValueError, match="read-only"):
         again[0, 0] = 1
+    huge = np.broadcast_to(np.ones((), dtype), (65 * 2**20 // np.dtype(dtype).itemsize,))
+    assert backend.zeros_like_cached(np.ascontiguousarray(huge[:1])) is zero_0d
+    assert backend.zeros_like_cached(huge) is zero_0d  # past 64 MiB the buffer does not grow
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the resident set from /proc")
-def test_zeros_like_cached_costs_address_space_not_memory():
-    """Reading the zeros maps the kernel's zero page: a 64 MiB buffer, read in full, adds next to nothing to
-    the resident set (np.zeros from recycled heap memory would add its 64 MiB)."""
+def test_zeros_like_cached_costs_address_space_not_memory(monkeypatch):
+    """Reading the zeros maps the kernel's zero page, so they take no memory from what training frees and
+    reuses: after a 16 MiB block is freed, reading 16 MiB of zeros and then writing a new 16 MiB array leaves
+    the resident set where it was (np.zeros would take the freed block, clearing it by writing, and the new
+    array would need 16 MiB more)."""
     from numnet import backend
 
     def resident_kib() -> int:
         with open("/proc/self/status") as status:
             return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
 
-    x = np.ones(16 * 2**20, np.float32)  # 64 MiB
-    out = np.ones_like(x)
+    monkeypatch.setattr(backend, "_ZEROS", {})  # a buffer made here, whatever earlier tests asked for
+    n = 4 * 2**20  # the buffer's size (a power of two): 16 MiB of float32, below the 32 MiB from which
+    # glibc maps a block of its own (numnet's setting), so a calloc'd buffer would come from the heap
+    x, out = np.ones(3 * 2**20, np.float32), np.ones(3 * 2**20, np.float32)  # resident
+    junk = np.ones(n, np.float32)  # resident, then freed: glibc keeps the block for reuse
     before = resident_kib()
+    del junk
     zeros = backend.zeros_like_cached(x)
     np.maximum(zeros, x, out=out)  # reads every page of the zeros
+    reused = np.ones(n, np.float32)  # written: takes the freed block if the zeros did not
     grown = resident_kib() - before
-    assert zeros.shape == x.shape and out.min() == out.max() == 1
-    assert grown < 8 * 1024
+    assert zeros.base.size == n and out.min() == out.max() == 1 and reused[-1] == 1
+    assert grown < 4 * 1024

@@ -16,12 +16,16 @@ numnet computes with NumPy directly; this module holds the policy every part of 
 from __future__ import annotations
 
 import ctypes
-import mmap
 import os
 import sys
 from typing import Any
 
 import numpy as np
+
+try:  # not on every platform (WASI): zeros_like_cached then uses np.zeros
+    import mmap
+except ImportError:  # pragma: no cover - CPython on Linux, macOS and Windows has it
+    mmap = None  # type: ignore[assignment]
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _default_dtype: np.dtype = np.dtype(np.float32)
@@ -79,33 +83,45 @@ def constant(value: float, dtype: np.dtype) -> np.ndarray:
 _ZEROS: dict[np.dtype, np.ndarray] = {}
 #: Below this many elements ``zeros_like_cached`` gives the 0-d zero: making a view costs more than it saves.
 _ZEROS_MIN_SIZE = 512
+#: Nor is the buffer grown past this many bytes per dtype: larger arrays get the 0-d zero, so that the buffer
+#: stays small where it is real memory (the ``np.zeros`` fallback).
+_ZEROS_MAX_BYTES = 64 * 2**20
 
 
 def zeros_like_cached(x: np.ndarray) -> np.ndarray:
-    """Zeros of ``x``'s shape and dtype, read-only, as an operand for formulas such as relu = max(0, x).
+    """Zeros of ``x``'s shape, dtype and memory order, read-only, as an operand for formulas such as
+    relu = max(0, x); the cached 0-d zero where that would not be faster.
 
-    Why not the 0-d ``constant(0, dtype)``: with NumPy 2.4 ``np.maximum(zero_0d, x)`` runs a slow loop,
+    Why not always the 0-d ``constant(0, dtype)``: with NumPy 2.4 ``np.maximum(zero_0d, x)`` runs a slow loop,
     ≈ 4× the time of ``np.maximum(zeros, x)`` with a contiguous array of zeros (123 against 32 µs on
     (1000, 256) float32, 196 against 45 µs on (100, 30, 12, 12)), although the latter reads twice the memory.
-    The zeros are a view of one flat buffer per dtype that grows to the largest size asked for; small arrays
-    get the 0-d zero.
+    That holds for a C- or F-contiguous ``x`` (the zeros take its order); a strided ``x`` gets the 0-d zero,
+    which is as fast there, as do arrays under 512 elements or over 64 MiB. The zeros are a view of one flat
+    buffer per dtype, grown in powers of two to the largest size asked for.
     """
     size, dtype = x.size, x.dtype
-    if size < _ZEROS_MIN_SIZE:
+    if size < _ZEROS_MIN_SIZE or size * dtype.itemsize > _ZEROS_MAX_BYTES:
+        return constant(0, dtype)
+    flags = x.flags
+    order = "C" if flags.c_contiguous else "F" if flags.f_contiguous else None
+    if order is None:
         return constant(0, dtype)
     buffer = _ZEROS.get(dtype)
     if buffer is None or buffer.size < size:
-        buffer = _ZEROS[dtype] = _zero_pages(size, dtype)
-    return buffer[:size].reshape(x.shape)
+        try:
+            buffer = _ZEROS[dtype] = _zero_pages(1 << (size - 1).bit_length(), dtype)
+        except MemoryError:
+            return constant(0, dtype)
+    return buffer[:size].reshape(x.shape, order=order)
 
 
 def _zero_pages(size: int, dtype: np.dtype) -> np.ndarray:
     """A read-only array of ``size`` zeros backed by the kernel's shared zero page: a private anonymous
     mapping that nothing writes, so it costs address space, not memory, and reading it costs no memory
     bandwidth. (``np.zeros`` does not promise that: calloc clears recycled heap memory by writing it, which
-    added 14–16 MiB to SimpleConvNet's peak RSS.) Where there is no such mapping, ``np.zeros``."""
+    added 14–16 MiB to SimpleConvNet's peak RSS.) Where there is no such mapping (Windows), ``np.zeros``."""
     try:
-        pages = mmap.mmap(
+        pages = mmap.mmap(  # type: ignore[union-attr]
             -1, size * dtype.itemsize, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, prot=mmap.PROT_READ
         )
         return np.frombuffer(pages, dtype=dtype, count=size)
