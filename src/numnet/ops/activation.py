@@ -13,12 +13,16 @@ def relu_array(
     x: np.ndarray, out: np.ndarray | None = None, mask: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(max(0, x), the backward's mask or None if not ``mask``), as PyTorch's ReLU: NaN stays NaN, −inf and
-    negatives give +0, −0 stays −0 (the CPU's max returns its second operand for two zeros, as x86's does).
-    The mask is relu(x) ≠ 0, i.e. not x ≤ 0: PyTorch's backward passes g everywhere but where x ≤ 0, so a
-    NaN input passes its gradient too. x·[x > 0], used before, gave NaN for −inf (−inf·0), −0 for every
-    negative and no gradient at NaN. The zero is an array of zeros (``zeros_like_cached``): NumPy's maximum
-    against a 0-d zero is ≈ 4× slower on large arrays. ``out=x`` rectifies in place."""
-    zero = zeros_like_cached(x) if isinstance(x, np.ndarray) else 0
+    negatives give +0 (−0 stays −0 where the CPU's max returns its second operand for two zeros, as x86's
+    does). The mask is relu(x) ≠ 0, i.e. not x ≤ 0: PyTorch's backward passes g everywhere but where x ≤ 0,
+    so a NaN input passes its gradient too. x·[x > 0], used before, gave NaN for −inf (−inf·0), −0 for every
+    negative and no gradient at NaN. The zero is an array of zeros where that is faster
+    (``zeros_like_cached``: NumPy's maximum against a 0-d zero is ≈ 4× slower on large contiguous arrays).
+    ``out=x`` rectifies in place."""
+    if isinstance(x, np.ndarray):
+        zero = zeros_like_cached(x)
+    else:  # a NumPy scalar keeps its dtype (a Python 0 would make a bool one int64), a Python number is one
+        zero = constant(0, x.dtype) if isinstance(x, np.generic) else 0
     out = np.maximum(zero, x, out=out)
     return out, (out != 0 if mask else None)
 
