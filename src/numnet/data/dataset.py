@@ -1,6 +1,6 @@
 """Datasets: anything with ``__len__`` and ``__getitem__``, plus the array-backed ``TensorDataset``.
 
-``TensorDataset`` keeps its arrays whole, so ``DataLoader`` can gather a batch with one fancy index per
+``TensorDataset`` keeps its arrays whole, so ``DataLoader`` can gather a batch with one gather of rows per
 array instead of collating samples one by one. ``Subset`` of a ``TensorDataset`` keeps that fast path.
 """
 

@@ -3,7 +3,8 @@
 Two paths:
 
 * **Fast path** for array-backed datasets (``TensorDataset``, a ``Subset`` of one, or a bare array): a batch
-  is gathered with one fancy index per array (``arr[idx]``). Without shuffling, a batch is a contiguous slice
+  is gathered with one gather of rows per array (``arr.take(rows, axis=0)``, the rows ``arr[rows]`` gives, a
+  little faster). Without shuffling, a batch is a contiguous slice
   ``arr[start:stop]`` — a view, no copy.
 * **Generic path** for any other dataset: the items ``dataset[i]`` of a batch are collated field by field
   with ``np.stack``.
@@ -16,7 +17,7 @@ same batches. Without a seed, each epoch's permutation is drawn from ``generator
 numnet's generator (``numnet.backend.get_rng()``), so ``numnet.manual_seed`` makes it reproducible.
 
 Samplers. ``sampler`` (any iterable of indices with a length, e.g. ``RandomSampler``) fixes the order instead;
-its indices for an epoch are read at once, so array-backed batches are still one fancy index per array.
+its indices for an epoch are read at once, so array-backed batches are still one gather per array.
 ``batch_sampler`` yields the index lists of whole batches (and then ``batch_size``, ``shuffle``, ``sampler``
 and ``drop_last`` must be left at their defaults, as in PyTorch).
 
@@ -191,7 +192,7 @@ class _LoaderIterator:
         return _to_tensors(batch) if loader.as_tensor else batch
 
     def _from_batch_sampler(self) -> Any:
-        """The next batch of the loader's ``batch_sampler`` (one fancy index per array when array-backed)."""
+        """The next batch of the loader's ``batch_sampler`` (one gather per array when array-backed)."""
         try:
             indices = next(self._batches)  # type: ignore[arg-type]
         except StopIteration:
@@ -204,9 +205,10 @@ class _LoaderIterator:
             index_map = loader._arrays[1]  # type: ignore[index]
             if index_map is not None:
                 index = index_map[index]
+            batch = [a.take(index, axis=0) for a in self._arrays]
             if loader.as_tensor:
-                return tuple([Tensor._wrap(a[index], False) for a in self._arrays])
-            return tuple([a[index] for a in self._arrays])
+                return tuple([Tensor._wrap(a, False) for a in batch])
+            return tuple(batch)
         batch = loader.collate_fn([loader.dataset[int(i)] for i in indices])
         return _to_tensors(batch) if loader.as_tensor else batch
 
@@ -380,7 +382,7 @@ class DataLoader:
         if self.num_workers and self.worker_init_fn is not None:
             self.worker_init_fn(0)  # the one in-process "worker"
         if self.sampler is not None:
-            # the whole epoch's indices at once: batches stay one fancy index per array
+            # the whole epoch's indices at once: batches stay one gather per array
             order = np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
             n = len(self.dataset)
             if order.size and (order.min() < -n or order.max() >= n):

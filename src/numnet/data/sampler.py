@@ -2,7 +2,7 @@
 
 A sampler is an iterable of sample indices with a ``__len__``; ``BatchSampler`` groups one into lists of
 indices. The ``DataLoader`` reads a sampler's whole epoch of indices at once and still gathers each batch of
-an array-backed dataset with one fancy index per array.
+an array-backed dataset with one gather of rows per array.
 
 ``generator`` (for the random ones): a ``numpy.random.Generator``, an integer seed (a generator is made from
 it once, when the sampler is built), or None for numnet's global generator (``numnet.manual_seed`` covers it).
