@@ -157,6 +157,24 @@ def test_fused_linear_relu_gives_pytorchs_bits_signed_zeros_included(grad):
     assert not np.signbit(out).any()
 
 
+def test_fused_linear_relu_gives_the_unfused_bits_on_signed_zeros():
+    """−0 inputs and a −0 bias, zero and negative pre-activations: the fused layer returns the bits of
+    Linear then ReLU and PyTorch's, whatever signed zero the GEMM gives (an (z + b)·[z + b > 0] would turn
+    the negatives into −0)."""
+    from numnet import ops
+
+    x = np.array([[0.0, -0.0], [-0.0, -0.0], [1.0, -1.0]], np.float32)
+    w = np.array([[1.0, 1.0], [-1.0, 1.0], [1.0, -2.0], [-3.0, -1.0]], np.float32)
+    b = np.full(4, -0.0, np.float32)
+    for grad in (False, True):
+        xt, wt, bt = (numnet.tensor(a, requires_grad=grad) for a in (x, w, b))
+        fused = ops.LinearReLU.apply(xt, wt, bt).numpy()
+        unfused = ops.ReLU.apply(ops.Linear.apply(xt, wt, bt)).numpy()
+        np.testing.assert_array_equal(fused.view(np.uint32), unfused.view(np.uint32))
+        expected = torch.relu(torch.from_numpy(x @ w.T + b)).numpy()
+        np.testing.assert_array_equal(fused.view(np.uint32), expected.view(np.uint32))
+
+
 @pytest.mark.parametrize(
     "bias",
     [np.array([0.1, -0.1, -0.7], np.float64), np.array([1, -2, 0], np.int64)],
