@@ -173,16 +173,8 @@ class _LoaderIterator:
         if self._arrays is not None:  # fast path: one slice or one gather of rows per array
             if self._offset is not None:
                 index = slice(start + self._offset, stop + self._offset)
-                batch = [a[index] for a in self._arrays]
-            else:
-                # a.take(rows, axis=0): the rows a[rows] gives, gathered 6–9 % faster (MNIST's (50000, 784)
-                # float32 and its labels, batch 128: 79 → 72 µs a batch)
-                rows = self._order[start:stop]
-                batch = [a.take(rows, axis=0) for a in self._arrays]
-            if loader.as_tensor:
-                # the arrays were validated once by the dataset: wrap the batch without re-checking it
-                return tuple([Tensor._wrap(a, False) for a in batch])
-            return tuple(batch)
+                return self._array_batch([a[index] for a in self._arrays])
+            return self._gather(self._order[start:stop])
         dataset = loader.dataset
         if self._order is None:
             items = [dataset[i] for i in range(start, stop)]
@@ -205,12 +197,20 @@ class _LoaderIterator:
             index_map = loader._arrays[1]  # type: ignore[index]
             if index_map is not None:
                 index = index_map[index]
-            batch = [a.take(index, axis=0) for a in self._arrays]
-            if loader.as_tensor:
-                return tuple([Tensor._wrap(a, False) for a in batch])
-            return tuple(batch)
+            return self._gather(index)
         batch = loader.collate_fn([loader.dataset[int(i)] for i in indices])
         return _to_tensors(batch) if loader.as_tensor else batch
+
+    def _gather(self, rows: np.ndarray) -> tuple:
+        """The batch of the array-backed dataset at ``rows``: ``a.take(rows, axis=0)``, the rows ``a[rows]``
+        gives, gathered 6–9 % faster (MNIST's (50000, 784) float32 and its labels, batch 128: 79 → 72 µs)."""
+        return self._array_batch([a.take(rows, axis=0) for a in self._arrays])
+
+    def _array_batch(self, arrays: list[np.ndarray]) -> tuple:
+        # the arrays were validated once by the dataset: wrap the batch without re-checking it
+        if self._loader.as_tensor:
+            return tuple([Tensor._wrap(a, False) for a in arrays])
+        return tuple(arrays)
 
 
 def _to_tensors(batch: Any) -> Any:
