@@ -106,6 +106,15 @@ def test_relu_of_a_large_array_of_other_dtypes_keeps_the_dtype(dtype):
     np.testing.assert_array_equal(out, np.where(x > 0, x, 0))
 
 
+def test_relu_array_of_numpy_and_python_scalars_keeps_their_types():
+    from numnet.ops.activation import relu_array
+
+    for value, expected in [(np.True_, np.True_), (np.float32(-2), np.float32(0)), (np.int8(5), np.int8(5))]:
+        out, mask = relu_array(value)
+        assert out.dtype == expected.dtype and out == expected and mask == (expected != 0)
+    assert relu_array(-3.5)[0] == 0 and relu_array(2)[0] == 2
+
+
 def test_relu_backward_multiplies_by_one_not_by_x():
     """The tutorials' bug: dx = g·x instead of g·1. Here relu'(3) must be 1."""
     x = Tensor(np.array([3.0, -2.0]), requires_grad=True)

@@ -19,10 +19,8 @@ def relu_array(
     negative and no gradient at NaN. The zero is an array of zeros where that is faster
     (``zeros_like_cached``: NumPy's maximum against a 0-d zero is ≈ 4× slower on large contiguous arrays).
     ``out=x`` rectifies in place."""
-    if isinstance(x, np.ndarray):
-        zero = zeros_like_cached(x)
-    else:  # a NumPy scalar keeps its dtype (a Python 0 would make a bool one int64), a Python number is one
-        zero = constant(0, x.dtype) if isinstance(x, np.generic) else 0
+    # a NumPy scalar gets its dtype's 0-d zero there (a Python 0 would turn a bool one into int64)
+    zero = zeros_like_cached(x) if isinstance(x, (np.ndarray, np.generic)) else 0
     out = np.maximum(zero, x, out=out)
     return out, (out != 0 if mask else None)
 
