@@ -34,6 +34,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from numnet.ops.bias import add_bias_
 from numnet.tensor import Function
 
 Pair = tuple[int, int]
@@ -204,7 +205,7 @@ class Conv2d(Function):
         out = np.matmul(w_mat, self.cols)  # (N, groups, Og, Ho·Wo): y[n, g] = W[g] · cols[n, g]
         out = out.reshape(n, o, ho, wo)
         if bias is not None:
-            out += bias.reshape(1, o, 1, 1)
+            add_bias_(out, bias, 1)
         return out
 
     def _forward_im2col(self, x, weight, bias):
@@ -217,7 +218,7 @@ class Conv2d(Function):
         out = np.matmul(self.cols, w_mat.transpose(0, 2, 1))  # (groups, N·Ho·Wo, Og) = cols · Wᵀ
         out = out.reshape(groups, n, ho, wo, og).transpose(1, 0, 4, 2, 3).reshape(n, o, ho, wo)
         if bias is not None:
-            out += bias.reshape(1, o, 1, 1)
+            add_bias_(out, bias, 1)
         return out
 
     def backward(self, grad):

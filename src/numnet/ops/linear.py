@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from numnet.ops.activation import relu_array, sigmoid_array, sigmoid_backward
+from numnet.ops.bias import MIN_SIZE, add_bias_
 from numnet.tensor import Function
 
 
@@ -23,7 +24,10 @@ class Linear(Function):
         self.x, self.weight, self.has_bias = x, weight, bias is not None
         out = x @ weight.T  # BLAS reads Wᵀ through its strides: no copy
         if bias is not None:
-            out += bias
+            if out.size < MIN_SIZE:  # tiny nets: the plain add, no call
+                out += bias
+            else:
+                add_bias_(out, bias, -1)
         return out
 
     def backward(self, grad):
