@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from numnet import Tensor
+from numnet.nn import functional as F
 from numnet.ops import bias as bias_module
 from numnet.ops.bias import add_bias_
+from numnet.ops.conv import use_method
 
 
 def _plain(out: np.ndarray, bias: np.ndarray, axis: int) -> np.ndarray:
@@ -82,8 +85,8 @@ def test_add_bias_follows_numpys_buffer_size(buffer):
     np.testing.assert_array_equal(out, expected)
 
 
-def test_add_bias_takes_the_block_layout_where_it_is_faster(monkeypatch):
-    """The large, contiguous, short-row case goes through one view of rows of at least one buffer."""
+def test_add_bias_takes_the_block_layout_where_it_is_faster():
+    """The large, contiguous, short-row case goes through one view whose rows are at least one buffer."""
     seen: list[tuple[int, ...]] = []
     real_reshape = np.ndarray.reshape
 
@@ -95,7 +98,28 @@ def test_add_bias_takes_the_block_layout_where_it_is_faster(monkeypatch):
 
     out = np.ones((1000, 256), np.float32).view(Spy)
     add_bias_(out, np.arange(256, dtype=np.float32), -1)
-    # rows of 32 blocks of 256 = 8192 values (one buffer), 31 of them; 8 rows left over
-    assert (31, 8192) in seen
-    np.testing.assert_array_equal(np.asarray(out)[999], np.arange(256, dtype=np.float32) + 1)
-    assert bias_module.MIN_SIZE <= out.size
+    per_row = -(-np.getbufsize() // 256)  # 32 blocks of 256 with NumPy's default 8192
+    assert (1000 // per_row, per_row * 256) in seen
+    expected = np.arange(256, dtype=np.float32) + 1
+    np.testing.assert_array_equal(np.asarray(out), np.broadcast_to(expected, (1000, 256)))
+
+
+@pytest.mark.parametrize("method", ["batched", "im2col"])
+def test_conv2d_and_linear_with_large_outputs_give_the_plain_formulas_bits(method):
+    """The ops that call add_bias_ on outputs past MIN_SIZE: x·Wᵀ + b and the convolution plus b, bit for bit
+    against the product and the plain broadcast add (the oracle tests' shapes are below MIN_SIZE)."""
+    rng = np.random.default_rng(7)
+    x = Tensor(rng.standard_normal((300, 64)).astype(np.float32))
+    w = Tensor(rng.standard_normal((256, 64)).astype(np.float32))
+    b = Tensor(rng.standard_normal(256).astype(np.float32))
+    y = F.linear(x, w, b).data
+    assert y.size >= bias_module.MIN_SIZE
+    np.testing.assert_array_equal(y, x.data @ w.data.T + b.data)
+    xc = Tensor(rng.standard_normal((20, 3, 28, 28)).astype(np.float32))
+    wc = Tensor(rng.standard_normal((8, 3, 5, 5)).astype(np.float32))
+    bc = Tensor(rng.standard_normal(8).astype(np.float32))
+    with use_method(method):
+        plain = F.conv2d(xc, wc, None).data
+        yc = F.conv2d(xc, wc, bc).data
+    assert yc.size >= bias_module.MIN_SIZE
+    np.testing.assert_array_equal(yc, plain + bc.data.reshape(1, 8, 1, 1))
