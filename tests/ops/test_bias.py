@@ -106,8 +106,9 @@ def test_add_bias_takes_the_block_layout_where_it_is_faster():
 
 @pytest.mark.parametrize("method", ["batched", "im2col"])
 def test_conv2d_and_linear_with_large_outputs_give_the_plain_formulas_bits(method):
-    """The ops that call add_bias_ on outputs past MIN_SIZE: x·Wᵀ + b and the convolution plus b, bit for bit
-    against the product and the plain broadcast add (the oracle tests' shapes are below MIN_SIZE)."""
+    """Outputs past MIN_SIZE, where the convolution calls add_bias_ (and Linear its plain add): x·Wᵀ + b
+    and the convolution plus b, bit for bit against the product and the plain broadcast add (the oracle
+    tests' shapes are below MIN_SIZE)."""
     rng = np.random.default_rng(7)
     x = Tensor(rng.standard_normal((300, 64)).astype(np.float32))
     w = Tensor(rng.standard_normal((256, 64)).astype(np.float32))

@@ -2,10 +2,11 @@
 
 Why not ``out += bias.reshape(1, C, 1, 1)``: NumPy runs a broadcast add at about half its contiguous speed
 while the inner loop it can make is no longer than half its ufunc buffer (``np.getbufsize()``: 8192
-elements). The inner loop of ``out += b`` is one row: the 576 pixels of a 24×24 channel, or the 256 features
-of a Linear output. On SimpleConvNet's (100, 30, 24, 24) conv output the bias took 610 µs right after its
-product and 111 µs as below (311 against 179 µs on one array added to over and over); on a (1000, 256)
-Linear output 37 against 31 µs (2 threads, AMD EPYC, NumPy 2.4).
+elements). The inner loop of ``out += b`` is one row: the 576 pixels of a 24×24 channel. On SimpleConvNet's
+(100, 30, 24, 24) conv output the bias took 610 µs right after its product and 111 µs as below (311 against
+179 µs on one array added to over and over; the whole conv forward 3.39 against 3.28 ms; 2 threads, AMD EPYC,
+NumPy 2.4). ``Linear`` keeps the plain add: its outputs have fewer rows, and on a (1000, 256) product fresh
+from the GEMM building the stacked block below costs more than the longer loop saves (90 against 60 µs).
 
 So the bias is laid out as the block each leading index repeats (each value repeated over the trailing axes,
 ``C·H·W`` values in C order), stacked to at least a buffer's length, and added to ``out`` viewed as rows of
