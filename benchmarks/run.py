@@ -54,7 +54,7 @@ class Row:
     variant: str
     label: str
     # "torch": the PyTorch eager reference; "floor": the GEMM floor; "numnet": the subject (eager);
-    # "compiled": numnet through compile_step
+    # "compiled": numnet through compile_step; "lean": the hand-written NumPy reference
     role: str = ""
 
 
@@ -71,6 +71,7 @@ ROWS: dict[str, list[Row]] = {
         Row("numnet_impl", "loader", "numnet (no_grad, DataLoader)", "numnet"),
         Row("torch_impl", "slice", "PyTorch eager (no_grad)", "torch"),
         Row("sklearn_impl", "default", "scikit-learn MLPClassifier.predict"),
+        Row("lean_numpy_impl", "default", "lean NumPy forward (hand-written, in place)", "lean"),
         Row("gemm_floor", "default", "GEMM floor (NumPy matmuls only)", "floor"),
     ],
     "deep": [
@@ -487,6 +488,8 @@ def check_targets(by_workload: dict[str, list[Result]]) -> list[tuple[str, str, 
         rows.append(("MNIST: same accuracy / peak RSS", "", "not measured", None))
     add_ratio("Inference vs GEMM floor", "≤ 1.05×", "inference", "numnet", "floor", 1.05)
     add_ratio("(info) Inference vs PyTorch eager", "—", "inference", "numnet", "torch", None)
+    add_ratio("(info) Lean NumPy forward vs GEMM floor", "—", "inference", "lean", "floor", None)
+    add_ratio("(info) Inference vs lean NumPy forward", "—", "inference", "numnet", "lean", None)
     add_ratio("XOR step vs PyTorch eager", "≤ 0.20×", "xor", "numnet", "torch", 0.20)
     add_ratio("(info) XOR step, compile_step vs PyTorch eager", "—", "xor", "compiled", "torch", None)
     add_ratio("Fit-net step vs PyTorch eager", "≤ 0.25×", "fit", "numnet", "torch", 0.25)

@@ -73,6 +73,7 @@ def test_quick_suite_writes_every_table(tmp_path: Path) -> None:
         "scikit-learn MLPClassifier",
         "GEMM floor (NumPy matmuls only)",
         "lean NumPy (hand-written loop)",
+        "lean NumPy forward (hand-written, in place)",
         "numnet (DataLoader, compile_step)",
         "numnet (compile_step)",
         "numnet, textbook im2col layout",
@@ -96,6 +97,11 @@ def test_quick_suite_writes_every_table(tmp_path: Path) -> None:
         mnist["PyTorch eager (index slicing)"]["quality"], abs=0.02
     )
     assert "order checked equal" in mnist["numnet (DataLoader)"]["notes"]
+    # The lean NumPy forward is the same computation as numnet's inference: the very same predictions.
+    inference = {row["label"]: row["runs"][0] for row in results["inference"]}
+    lean = inference["lean NumPy forward (hand-written, in place)"]
+    assert lean["quality"] == inference["numnet (no_grad, DataLoader)"]["quality"]
+    assert "| (info) Lean NumPy forward vs GEMM floor | — |" in text
     # compile_step replays the eager step's own formulas: the very same results.
     assert mnist["numnet (DataLoader, compile_step)"]["quality"] == mnist["numnet (DataLoader)"]["quality"]
     # SimpleConvNet: the same weights and batches give numnet (both conv layouts) PyTorch's accuracy.

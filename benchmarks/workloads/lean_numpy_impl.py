@@ -1,4 +1,5 @@
-"""A lean, hand-written NumPy training loop for the tiny networks: the reference for per-op overhead.
+"""A lean, hand-written NumPy training loop for the tiny networks, and a lean NumPy forward pass for MNIST
+inference: the references for what a framework adds on top of NumPy.
 
 No graph, no modules, no optimizer objects: the forward pass, the MSE loss, the hand-derived backward pass and
 the SGD update written out with NumPy on float32 arrays, as one would in a tutorial without a framework.
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.workloads.common import Clock, child_main, weights_from
+from benchmarks.workloads.common import Clock, accuracy, batches, child_main, weights_from
 
 Step = Callable[[np.ndarray, np.ndarray], float]
 
@@ -87,7 +88,39 @@ def run_fit(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -
     return dict(**clock.result(), unit="s/step", quality=_mse(params(), x, y, True), quality_name="final MSE")
 
 
-RUNNERS = {"xor": run_xor, "fit": run_fit}
+def run_inference(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -> dict[str, Any]:
+    """Forward pass + argmax over the test set in batches, in NumPy's cheapest forms (the product, the bias
+    added in place, ReLU in place against the scalar 0; no framework): seconds per pass. What is left between
+    this and the GEMM floor is the element-wise work itself, which NumPy runs on one thread."""
+    layers = [(w.copy(), b.copy()) for w, b in weights_from(arrays, len(spec["sizes"]) - 1)]
+    x = arrays["X_test"]
+    spans = batches(len(x), spec["batch_size"])
+
+    def predict(xb: np.ndarray) -> np.ndarray:
+        a = xb
+        for i, (w, b) in enumerate(layers):
+            a = a @ w.T  # z = a·Wᵀ + b, then max(z, 0) on every layer but the last
+            a += b
+            if i < len(layers) - 1:
+                np.maximum(a, 0, out=a)
+        return a.argmax(axis=1)
+
+    clock = Clock()
+    pred = np.empty(0)
+    for p in range(spec["warmup_passes"] + spec["passes"]):
+        with clock():
+            pred = np.concatenate([predict(x[s:t]) for s, t in spans])
+        if p < spec["warmup_passes"]:
+            clock.discard_last()
+    return dict(
+        **clock.result(),
+        unit="s/pass",
+        quality=accuracy(pred, arrays["y_test"]),
+        notes="in-place bias and ReLU; initial weights: equal accuracies = equal predictions",
+    )
+
+
+RUNNERS = {"xor": run_xor, "fit": run_fit, "inference": run_inference}
 
 if __name__ == "__main__":
     child_main("lean_numpy", RUNNERS)
