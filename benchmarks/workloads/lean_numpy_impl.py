@@ -91,7 +91,14 @@ def run_fit(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -
 def run_inference(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: str) -> dict[str, Any]:
     """Forward pass + argmax over the test set in batches, in NumPy's cheapest forms (the product, the bias
     added in place, ReLU in place against the scalar 0; no framework): seconds per pass. What is left between
-    this and the GEMM floor is the element-wise work itself, which NumPy runs on one thread."""
+    this and the GEMM floor is the element-wise work itself, which NumPy runs on one thread.
+
+    glibc is first told to keep freed memory, as importing numnet does (``numnet.backend.keep_freed_memory``):
+    with its defaults each fresh (1000, 256) product is faulted in page by page, and this pass took 1.36–1.39×
+    the floor at 2 threads instead of numnet's 1.10×, a difference of allocators, not of forward passes."""
+    from numnet.backend import keep_freed_memory  # the allocator setting only: the pass below is NumPy
+
+    keep_freed_memory()
     layers = [(w.copy(), b.copy()) for w, b in weights_from(arrays, len(spec["sizes"]) - 1)]
     x = arrays["X_test"]
     spans = batches(len(x), spec["batch_size"])
