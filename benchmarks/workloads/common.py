@@ -21,7 +21,7 @@ import resource
 import sys
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -383,6 +383,15 @@ class Clock:
         """Drop the last sample (a warm-up)."""
         self.samples.pop()
         self.cpu_samples.pop()
+
+    def passes(self, warmup: int, timed: int) -> Iterator[int]:
+        """``for p in clock.passes(w, t): <one pass>``: times each of ``w + t`` passes as one sample and drops
+        the first ``w`` (the warm-ups, timed the same way so they take their turns like the others)."""
+        for p in range(warmup + timed):
+            with self(per=1):
+                yield p
+            if p < warmup:
+                self.discard_last()
 
     def result(self) -> dict[str, list[float]]:
         """``{"samples": ..., "cpu_samples": ...}`` for a runner's result."""

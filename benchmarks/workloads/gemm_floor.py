@@ -86,12 +86,9 @@ def run_inference(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: 
     spans = batches(len(x), spec["batch_size"])
     steps = {t - s: make_step(sizes, t - s, weights, train=False) for s, t in spans}
     clock = Clock()
-    for p in range(spec["warmup_passes"] + spec["passes"]):
-        with clock():
-            for s, t in spans:
-                steps[t - s](x[s:t])
-        if p < spec["warmup_passes"]:
-            clock.discard_last()
+    for _ in clock.passes(spec["warmup_passes"], spec["passes"]):
+        for s, t in spans:
+            steps[t - s](x[s:t])
     return dict(**clock.result(), unit="s/pass", quality=None, notes=f"{len(sizes) - 1} GEMMs per batch")
 
 

@@ -114,11 +114,8 @@ def run_inference(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: 
 
     clock = Clock()
     pred = np.empty(0)
-    for p in range(spec["warmup_passes"] + spec["passes"]):
-        with clock():
-            pred = np.concatenate([predict(x[s:t]) for s, t in spans])
-        if p < spec["warmup_passes"]:
-            clock.discard_last()
+    for _ in clock.passes(spec["warmup_passes"], spec["passes"]):
+        pred = np.concatenate([predict(x[s:t]) for s, t in spans])
     return dict(
         **clock.result(),
         unit="s/pass",

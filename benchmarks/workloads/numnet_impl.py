@@ -130,11 +130,9 @@ def run_inference(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: 
     x = arrays["X_test"]
     loader = data.DataLoader(data.TensorDataset(x), batch_size=spec["batch_size"])
     clock = Clock()
-    for p in range(spec["warmup_passes"] + spec["passes"]):
-        with numnet.no_grad(), clock():
+    for _ in clock.passes(spec["warmup_passes"], spec["passes"]):
+        with numnet.no_grad():
             pred = np.concatenate([model(xb).data.argmax(axis=1) for (xb,) in loader])
-        if p < spec["warmup_passes"]:
-            clock.discard_last()
     return dict(
         **clock.result(),
         unit="s/pass",

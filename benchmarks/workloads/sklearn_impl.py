@@ -75,11 +75,8 @@ def run_inference(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: 
     x = arrays["X_test"]
     clf = build_classifier(spec, arrays, x, arrays["y_test"])
     clock = Clock()
-    for p in range(spec["warmup_passes"] + spec["passes"]):
-        with clock():
-            pred = np.concatenate([clf.predict(x[s:t]) for s, t in batches(len(x), spec["batch_size"])])
-        if p < spec["warmup_passes"]:
-            clock.discard_last()
+    for _ in clock.passes(spec["warmup_passes"], spec["passes"]):
+        pred = np.concatenate([clf.predict(x[s:t]) for s, t in batches(len(x), spec["batch_size"])])
     return dict(
         **clock.result(), unit="s/pass", quality=accuracy(pred, arrays["y_test"]), notes="predict() per batch"
     )

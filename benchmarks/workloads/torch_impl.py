@@ -102,11 +102,9 @@ def run_inference(spec: dict[str, Any], arrays: dict[str, np.ndarray], variant: 
     model = build_model(spec, arrays).eval()
     x = torch.from_numpy(arrays["X_test"])
     clock = Clock()
-    for p in range(spec["warmup_passes"] + spec["passes"]):
-        with torch.no_grad(), clock():
+    for _ in clock.passes(spec["warmup_passes"], spec["passes"]):
+        with torch.no_grad():
             pred = torch.cat([model(x[s:t]).argmax(dim=1) for s, t in batches(len(x), spec["batch_size"])])
-        if p < spec["warmup_passes"]:
-            clock.discard_last()
     return dict(
         **clock.result(),
         unit="s/pass",
