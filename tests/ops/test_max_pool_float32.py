@@ -95,10 +95,13 @@ def test_float32_2x2_backward_is_the_tap_loops_bits_and_pytorchs_values(shape, p
 
 @pytest.mark.parametrize("shape", [(2, 3, 12, 12), (1, 1, 2, 2), (3, 2, 4, 10), (2, 2, 6, 2)], ids=str)
 def test_float32_ties_go_to_each_windows_first_maximum(shape, monkeypatch):
-    # Small integers: most windows hold ties (every pattern of the four positions occurs), whose gradient
-    # PyTorch gives to the first maximum in row-major order, as the tap loop does; so must the fast path.
+    # Zeros and ones: most windows hold ties, whose gradient PyTorch gives to the first maximum in row-major
+    # order, as the tap loop does; so must the fast path.
     rng = np.random.default_rng(2)
     x = rng.integers(0, 2, shape).astype(np.float32)
+    if shape == (2, 3, 12, 12):  # every one of the 16 patterns of a window occurs
+        windows = x.reshape(2, 3, 6, 2, 6, 2).transpose(0, 1, 2, 4, 3, 5).reshape(-1, 4)
+        assert len(np.unique(windows @ (1 << np.arange(4)))) == 16
     g = rng.standard_normal((shape[0], shape[1], shape[2] // 2, shape[3] // 2)).astype(np.float32)
     spreads = _count_spreads(monkeypatch)
     dx32, dx64 = _grads(x, g, 0)
@@ -124,5 +127,24 @@ def test_float32_cases_outside_the_fast_path_skip_it(case, monkeypatch):
     F.max_pool2d(xn, kernel, stride).backward(g)
     TF.max_pool2d(xt, kernel, stride).backward(torch.from_numpy(g))
     assert spreads == []
-    # overlapping windows sum their shares in another order than PyTorch: equal up to rounding
-    np.testing.assert_allclose(xn.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=0)
+    if case == "overlapping":  # overlapping windows sum their shares in another order than PyTorch
+        np.testing.assert_allclose(xn.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=0)
+    else:  # each position gets one window's gradient or nothing: the same numbers (NaN where PyTorch's are)
+        np.testing.assert_array_equal(xn.grad.numpy(), xt.grad.numpy())
+
+
+def test_relu_then_max_pool_in_float32_takes_the_fast_path_with_pytorchs_numbers(monkeypatch):
+    # SimpleConvNet's conv → ReLU → pool runs as one fused node whose backward routes through the same path;
+    # the inputs hold negative, zero and tied windows (as an image's flat background makes).
+    from numnet import nn
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(-2, 3, (3, 4, 8, 8)).astype(np.float32)
+    g = rng.standard_normal((3, 4, 4, 4)).astype(np.float32)
+    spreads = _count_spreads(monkeypatch)
+    xn = Tensor(x, requires_grad=True)
+    nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))(xn).backward(g)
+    assert spreads.count(g.shape) == 2
+    xt = torch.tensor(x, requires_grad=True)
+    TF.max_pool2d(TF.relu(xt), 2).backward(torch.from_numpy(g))
+    np.testing.assert_array_equal(xn.grad.numpy(), xt.grad.numpy())
