@@ -3,6 +3,7 @@
 from numnet.ops.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Step, Tanh
 from numnet.ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, Sub
 from numnet.ops.conv import Conv2d
+from numnet.ops.conv_pool import ConvReLUMaxPool2d
 from numnet.ops.elementwise import (
     Abs,
     ClampTensor,
@@ -60,6 +61,7 @@ __all__ = [
     "Clone",
     "Concatenate",
     "Conv2d",
+    "ConvReLUMaxPool2d",
     "Cos",
     "Cosh",
     "CrossEntropy",

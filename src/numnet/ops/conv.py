@@ -44,6 +44,11 @@ METHODS = ("batched", "im2col")
 _default_method = "batched"
 
 
+def default_method() -> str:
+    """The column layout a ``Conv2d`` without a ``method`` uses now (``"batched"`` unless ``use_method``)."""
+    return _default_method
+
+
 @contextlib.contextmanager
 def use_method(method: str) -> Iterator[None]:
     """``with use_method("im2col"):`` every ``Conv2d`` created in the block uses that column layout."""
@@ -83,15 +88,23 @@ def _window_slices(p: int, q: int, out_hw: Pair, stride: Pair, dilation: Pair) -
     )
 
 
-def unfold(xp: np.ndarray, kernel: Pair, out_hw: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
-    """Patches of the padded input ``xp`` (N, C, Hp, Wp) → (N, C, kh, kw, Ho, Wo), contiguous.
+def unfold(
+    xp: np.ndarray,
+    kernel: Pair,
+    out_hw: Pair,
+    stride: Pair,
+    dilation: Pair,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Patches of the padded input ``xp`` (N, C, Hp, Wp) → (N, C, kh, kw, Ho, Wo), contiguous (or written
+    into ``out`` of that shape, which may be a strided view).
 
     ``cols[n, c, p, q, i, j] = xp[n, c, i·sh + p·dh, j·sw + q·dw]``: one strided copy per kernel tap (kh·kw
     copies of an (N, C, Ho, Wo) block), instead of one small copy per output position.
     """
     n, c = xp.shape[:2]
     kh, kw = kernel
-    cols = np.empty((n, c, kh, kw, *out_hw), dtype=xp.dtype)
+    cols = np.empty((n, c, kh, kw, *out_hw), dtype=xp.dtype) if out is None else out
     for p in range(kh):
         for q in range(kw):
             rows, columns = _window_slices(p, q, out_hw, stride, dilation)
@@ -99,10 +112,18 @@ def unfold(xp: np.ndarray, kernel: Pair, out_hw: Pair, stride: Pair, dilation: P
     return cols
 
 
-def fold(cols: np.ndarray, padded_hw: Pair, out_hw: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
-    """The adjoint of ``unfold``: (N, C, kh, kw, Ho, Wo) → (N, C, Hp, Wp), summing where windows overlap."""
+def fold(
+    cols: np.ndarray,
+    padded_hw: Pair,
+    out_hw: Pair,
+    stride: Pair,
+    dilation: Pair,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """The adjoint of ``unfold``: (N, C, kh, kw, Ho, Wo) → (N, C, Hp, Wp), summing where windows overlap
+    (into new zeros, or added to ``out``, which may be a view)."""
     n, c, kh, kw = cols.shape[:4]
-    xp = np.zeros((n, c, *padded_hw), dtype=cols.dtype)
+    xp = np.zeros((n, c, *padded_hw), dtype=cols.dtype) if out is None else out
     for p in range(kh):
         for q in range(kw):
             rows, columns = _window_slices(p, q, out_hw, stride, dilation)
@@ -197,16 +218,26 @@ class Conv2d(Function):
         self.weight, self.has_bias = weight, bias is not None
         if method == "im2col":
             return self._forward_im2col(x, weight, bias)
-        # cols (N, C, kh, kw, Ho, Wo) → (N, groups, Cg·kh·kw, Ho·Wo): a free reshape, channels of group g
-        # are the g-th block of C.
-        cols = unfold(pad_input(x, padding), (kh, kw), (ho, wo), stride, dilation)
-        self.cols = cols.reshape(n, groups, cg * kh * kw, ho * wo)
+        self.cols = cols = self._unfold(pad_input(x, padding))  # (B, groups, Cg·kh·kw, P), B·P = N·Ho·Wo
         w_mat = weight.reshape(groups, o // groups, cg * kh * kw)  # (groups, Og, Cg·kh·kw)
-        out = np.matmul(w_mat, self.cols)  # (N, groups, Og, Ho·Wo): y[n, g] = W[g] · cols[n, g]
-        out = out.reshape(n, o, ho, wo)
+        out = np.matmul(w_mat, cols)  # (B, groups, Og, P): y[b, g] = W[g] · cols[b, g]
         if bias is not None:
-            add_bias_(out, bias, 1)
-        return out
+            add_bias_(out.reshape(cols.shape[0], o, -1), bias, 1)
+        return out.reshape(n, o, ho, wo)  # (N, O, Ho, Wo) for the row-major columns of ``_unfold``
+
+    def _unfold(self, xp):
+        """The columns of the padded input as (B, groups, Cg·kh·kw, P) blocks, one product each: here B = N
+        samples of P = Ho·Wo positions in row-major order, cols (N, C, kh, kw, Ho, Wo) reshaped for free
+        (channels of group g are the g-th block of C). A subclass may split and order the positions
+        otherwise: every output is one dot product of a filter with a column, whatever its place."""
+        cols = unfold(xp, self.kernel, self.out_hw, self.stride, self.dilation)
+        return cols.reshape(xp.shape[0], self.groups, -1, self.out_hw[0] * self.out_hw[1])
+
+    def _fold(self, dcols, padded_hw):
+        """The adjoint of ``_unfold``: dcols (B, groups, Cg·kh·kw, P) → d(padded input) (N, C, Hp, Wp)."""
+        n, c = self.x_shape[:2]
+        dcols = dcols.reshape(n, c, *self.kernel, *self.out_hw)
+        return fold(dcols, padded_hw, self.out_hw, self.stride, self.dilation)
 
     def _forward_im2col(self, x, weight, bias):
         n, o, groups = x.shape[0], weight.shape[0], self.groups
@@ -223,7 +254,10 @@ class Conv2d(Function):
 
     def backward(self, grad):
         need = self.needs_input_grad
-        db = grad.sum(axis=(0, 2, 3)) if self.has_bias and need[2] else None  # db[o] = Σ_{n,i,j} g
+        db = None
+        if self.has_bias and need[2]:  # db[o] = Σ_{n,i,j} g, over the blocks the product ran on
+            blocks = grad.shape[0] if self.method == "im2col" else self.cols.shape[0]
+            db = grad.reshape(blocks, self.weight.shape[0], -1).sum(axis=(0, 2))
         if self.method == "im2col":
             dx, dw = self._backward_im2col(grad, need)
         else:
@@ -231,27 +265,21 @@ class Conv2d(Function):
         return (dx, dw, db)[: len(need)]
 
     def _backward_batched(self, grad, need):
-        n, c, h, w = self.x_shape
+        h, w = self.x_shape[2:]
         weight, groups, cols = self.weight, self.groups, self.cols
         o, cg, kh, kw = weight.shape
-        (ho, wo), og = self.out_hw, o // groups
-        g = grad.reshape(n, groups, og, ho * wo)
+        og = o // groups
+        g = grad.reshape(cols.shape[0], groups, og, cols.shape[3])  # dY in the blocks of the columns
         dw = dx = None
         if need[1]:
-            # dW[g] = Σₙ dY[n, g] · cols[n, g]ᵀ: one small GEMM per sample, then a sum over the batch of
+            # dW[g] = Σ_b dY[b, g] · cols[b, g]ᵀ: one small GEMM per block, then a sum over the blocks of
             # (groups, Og, Cg·kh·kw) blocks (measured faster than einsum or one transposed GEMM here)
             dw = np.matmul(g, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(weight.shape)
         if need[0]:
             w_mat = weight.reshape(groups, og, cg * kh * kw)
-            dcols = np.matmul(w_mat.transpose(0, 2, 1), g)  # (N, groups, Cg·kh·kw, Ho·Wo) = Wᵀ · dY
+            dcols = np.matmul(w_mat.transpose(0, 2, 1), g)  # (B, groups, Cg·kh·kw, P) = Wᵀ · dY
             (top, bottom), (left, right) = self.padding
-            dxp = fold(
-                dcols.reshape(n, c, kh, kw, ho, wo),
-                (h + top + bottom, w + left + right),
-                (ho, wo),
-                self.stride,
-                self.dilation,
-            )
+            dxp = self._fold(dcols, (h + top + bottom, w + left + right))
             dx = dxp[:, :, top : top + h, left : left + w]
         return dx, dw
 

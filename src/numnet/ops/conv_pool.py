@@ -1,0 +1,129 @@
+"""Convolution → ReLU → 2×2 max pooling as one node, the convolution's outputs ordered by window corner.
+
+``nn.Sequential`` runs a ``Conv2d`` followed by ``ReLU`` and ``MaxPool2d(2)`` (SimpleConvNet's first three
+layers) as this node. Under 2×2/2 pooling, conv output (i, j) = (2i' + r, 2j' + s) is corner k = 2r + s of
+pooling window (i', j'). In the usual row-major layout a corner is a stride-2 view of the conv output, and
+NumPy runs passes over such views several times slower than over contiguous memory. Each conv output is one
+dot product of a filter with a column of the input's patches, whatever its place, so here the columns are
+grouped by corner: the product runs on N·4 blocks (sample n, corner k) of the Ho/2·Wo/2 positions, and gives
+y[n, k] as one contiguous (O, Ho/2, Wo/2) array::
+
+    y[n, k, o, i', j'] = b[o] + Σ_{c,p,q} w[o, c, p, q]·xpad[n, c, (2i' + r)·sh + p·dh, (2j' + s)·sw + q·dw]
+    m = max(max(y₀, y₂), max(y₁, y₃))   the window maximum, in the order of MaxPool2d's tiled path
+    out = relu(m)
+
+    backward: dm = g·[out ≠ 0]          ReLU's backward on the pooled array, as ReLUMaxPool2d's
+              dy_k = dm·[y_k = m and y_j ≠ m for every corner j < k]   (the first maximum, row-major)
+              then the convolution's backward on dy, in the same blocks
+
+The numbers: the dot products of ``Conv2d`` then ``ReLUMaxPool2d``, in GEMMs of another size, which BLAS
+may round differently (on SimpleConvNet's shapes the outputs came out the same bits); the weight, bias and
+input gradients sum the same products in another order. So they agree with the separate layers' to
+rounding, not bit for bit (both are checked against PyTorch); given y, the routing is the same.
+A NaN window maximum or a gradient holding ±inf or NaN takes ``ReLUMaxPool2d``'s backward on the conv
+output put back in row-major order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numnet.ops.activation import relu_array
+from numnet.ops.conv import Conv2d, Padding, Pair, fold, output_size, unfold
+from numnet.ops.pooling import ReLUMaxPool2d
+
+CORNERS = 4  # of a 2×2 window, in row-major order: (0, 0), (0, 1), (1, 0), (1, 1)
+
+
+def tiles_2x2(
+    input_hw: tuple[int, int], kernel: tuple[int, int], stride: Pair, padding: Padding, dilation: Pair
+) -> bool:
+    """Whether a convolution of an input of spatial size ``input_hw`` has an output with even sides of at
+    least 2, which 2×2/2 windows tile exactly (the case ``ConvReLUMaxPool2d`` computes)."""
+    sizes = (
+        output_size(size, k, s, sum(pad), d)
+        for size, k, s, pad, d in zip(input_hw, kernel, stride, padding, dilation, strict=True)
+    )
+    return all(size >= 2 and size % 2 == 0 for size in sizes)
+
+
+class ConvReLUMaxPool2d(Conv2d):
+    """maxpool₂ₓ₂(relu(conv2d(x, weight, bias))) as one node; arguments as ``Conv2d`` (its ``"batched"``
+    column layout). The convolution's output sides must be even (``tiles_2x2``): ``nn.Sequential`` runs the
+    three layers apart otherwise. Output (N, O, Ho/2, Wo/2)."""
+
+    def forward(
+        self, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1), groups=1
+    ):
+        product = Conv2d.forward(self, x, weight, bias, stride, padding, dilation, groups, "batched")
+        n, o, ho, wo = product.shape
+        self.corners = corners = product.reshape(n, CORNERS, o, -1)  # y_k = corners[:, k], (N, O, P) each
+        self.m = m = np.maximum(corners[:, 0], corners[:, 2])  # the left column's maximum, the right one's,
+        np.maximum(m, np.maximum(corners[:, 1], corners[:, 3]), out=m)  # the window's: MaxPool2d's order
+        out, self.mask = relu_array(m)
+        return out.reshape(n, o, ho // 2, wo // 2)
+
+    def _unfold(self, xp):
+        (ho, wo), (sh, sw) = self.out_hw, self.stride
+        if ho % 2 or wo % 2:
+            raise ValueError(
+                f"conv_relu_max_pool2d: the convolution's output {ho}×{wo} must have even sides to tile "
+                "into 2×2 windows; run Conv2d, ReLU and MaxPool2d as separate layers"
+            )
+        n, c = xp.shape[:2]
+        half = (ho // 2, wo // 2)
+        cols = np.empty((n, 2, 2, c, *self.kernel, *half), dtype=xp.dtype)
+        for r in range(2):
+            for s in range(2):
+                # corner (r, s) of window (i', j') reads xpad at ((2i' + r)·sh + p·dh, …): the input shifted
+                # by (r·sh, s·sw) under twice the stride
+                shifted = xp[:, :, r * sh :, s * sw :]
+                unfold(shifted, self.kernel, half, (2 * sh, 2 * sw), self.dilation, out=cols[:, r, s])
+        # B = N·4 blocks (sample, corner) of P = Ho/2·Wo/2 positions
+        return cols.reshape(n * CORNERS, self.groups, -1, half[0] * half[1])
+
+    def _fold(self, dcols, padded_hw):
+        (ho, wo), (sh, sw) = self.out_hw, self.stride
+        n, c = self.x_shape[:2]
+        half = (ho // 2, wo // 2)
+        by_corner = dcols.reshape(n, 2, 2, c, *self.kernel, *half)
+        dxp = np.zeros((n, c, *padded_hw), dtype=dcols.dtype)
+        for r in range(2):
+            for s in range(2):
+                shifted = dxp[:, :, r * sh :, s * sw :]
+                fold(by_corner[:, r, s], None, half, (2 * sh, 2 * sw), self.dilation, out=shifted)
+        return dxp
+
+    def backward(self, grad):
+        corners, m = self.corners, self.m
+        if not np.isfinite(grad).all() or np.isnan(m).any():
+            dy = self._backward_unfused(grad)
+        else:
+            dm = grad.reshape(m.shape) * self.mask  # ReLU's backward on the pooled array (finite: g is)
+            dy = np.empty(corners.shape, dtype=grad.dtype)
+            hit = np.empty(m.shape, dtype=bool)  # corner k holds its window's first maximum
+            unclaimed = np.empty(m.shape, dtype=bool)  # windows whose first maximum is still to be found
+            for k in range(CORNERS):
+                np.equal(corners[:, k], m, out=hit)
+                if k == 0:
+                    np.logical_not(hit, out=unclaimed)
+                else:
+                    hit &= unclaimed
+                    if k < CORNERS - 1:
+                        unclaimed ^= hit  # hit ⊆ unclaimed: unclaimed &= ~hit without a temporary
+                np.multiply(dm, hit, out=dy[:, k])
+        return Conv2d.backward(self, dy)
+
+    def _backward_unfused(self, grad):
+        """dy from ``ReLUMaxPool2d``'s backward on the conv output in row-major order (NaN maxima, or a
+        gradient holding ±inf or NaN), returned corner-major."""
+        n, o = grad.shape[:2]
+        ho2, wo2 = grad.shape[2:]
+        rows = (
+            self.corners.reshape(n, 2, 2, o, ho2, wo2).transpose(0, 3, 4, 1, 5, 2).reshape(n, o, 2 * ho2, -1)
+        )
+        pool = ReLUMaxPool2d()
+        pool.needs_input_grad = (True,)
+        pool.forward(rows)
+        dy = pool.backward(grad).reshape(n, o, ho2, 2, wo2, 2).transpose(0, 3, 5, 1, 2, 4)
+        return np.ascontiguousarray(dy).reshape(self.corners.shape)
