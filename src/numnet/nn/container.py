@@ -10,6 +10,7 @@ from typing import Any
 from numnet import ops
 from numnet.nn import functional as F
 from numnet.nn.activation import ReLU, Sigmoid
+from numnet.nn.conv import Conv2d
 from numnet.nn.linear import Linear
 from numnet.nn.module import Module
 from numnet.nn.pooling import MaxPool2d
@@ -27,13 +28,16 @@ _CALL, _LINEAR_FORWARD, _RELU_FORWARD, _SIGMOID_FORWARD, _MAX_POOL_FORWARD, _MAX
     MaxPool2d.forward,
     F.max_pool2d,  # what MaxPool2d.forward calls: a patch of it must see the layer's call too
 )
+_CONV_FORWARD, _CONV_FUNCTION = Conv2d.forward, F.conv2d
 
 
 @contextmanager
 def layer_fusion(enabled: bool) -> Iterator[None]:
     """Within ``with nn.layer_fusion(False):``, ``Sequential`` runs every layer as its own op, so a recorded
     graph shows Linear and ReLU (or ReLU and MaxPool2d) as two nodes (``numnet.graph.trace`` draws them so).
-    The numbers are the same either way; fused (the default) is faster."""
+    The numbers are the same either way, except that Conv2d → ReLU → MaxPool2d(2) fused
+    (``ops.ConvReLUMaxPool2d``) runs its products in other GEMM sizes and sums them in another order, so it
+    agrees to rounding; fused (the default) is faster."""
     previous = _fusing[0]
     _fusing[0] = bool(enabled)
     try:
@@ -77,8 +81,10 @@ class Sequential(Module):
     def forward(self, x: Any) -> Any:
         # A Linear followed by ReLU or Sigmoid runs as one fused op (ops.LinearReLU, ops.LinearSigmoid), and
         # a ReLU followed by MaxPool2d as another (ops.ReLUMaxPool2d): the same numbers with one node and
-        # fewer passes and arrays. Only the library's own layers fuse (exact types, no forward replaced on the
-        # instance or the class), so a subclass or a patched layer runs as written.
+        # fewer passes and arrays. Conv2d → ReLU → MaxPool2d(2) runs as ops.ConvReLUMaxPool2d
+        # (the same numbers to rounding: its products and sums run in another order). Only the library's
+        # own layers fuse (exact types, no forward replaced on the instance or the class), so a subclass or
+        # a patched layer runs as written.
         if (
             not _fusing[0]
             or Module.__call__ is not _CALL
@@ -91,35 +97,54 @@ class Sequential(Module):
             or Sigmoid.__call__ is not _CALL
             or MaxPool2d.__call__ is not _CALL
             or F.max_pool2d is not _MAX_POOL_FUNCTION
+            or Conv2d.forward is not _CONV_FORWARD
+            or Conv2d.__call__ is not _CALL
+            or F.conv2d is not _CONV_FUNCTION
         ):
             for module in self._modules.values():
                 x = module(x)
             return x
         linear = None  # a Linear whose call waits to see whether an activation follows it
         relu = None  # a ReLU (not fused into a Linear) whose call waits to see whether a MaxPool2d follows it
+        conv = conv_relu = None  # a Conv2d, and the ReLU after it, waiting for a MaxPool2d(2)
         for module in self._modules.values():
+            exact = "forward" not in module.__dict__
+            if conv is not None:
+                if conv_relu is None and type(module) is ReLU and exact:
+                    conv_relu = module
+                    continue
+                if conv_relu is not None and type(module) is MaxPool2d and exact and module.halves():
+                    fused = conv.forward_relu_max_pool(x)
+                    if fused is not None:
+                        x, conv = fused, None
+                        continue
+                x, conv, relu, conv_relu = conv(x), None, conv_relu, None  # the ReLU may still fuse below
             if linear is not None:
                 fused = _FUSED_AFTER_LINEAR.get(type(module))
-                if fused is not None and "forward" not in module.__dict__:
+                if fused is not None and exact:
                     x = linear.forward_with(fused, x)
                     linear = None
                     continue
                 x = linear.forward_with(ops.Linear, x)
                 linear = None
             elif relu is not None:
-                if type(module) is MaxPool2d and "forward" not in module.__dict__:
+                if type(module) is MaxPool2d and exact:
                     x = module.forward_with(ops.ReLUMaxPool2d, x)
                     relu = None
                     continue
                 x = relu(x)
                 relu = None
-            exact = "forward" not in module.__dict__
             if type(module) is Linear and exact:
                 linear = module
             elif type(module) is ReLU and exact:
                 relu = module
+            elif type(module) is Conv2d and exact:
+                conv = module
             else:
                 x = module(x)
+        if conv is not None:
+            x = conv(x)
+            relu = conv_relu
         if linear is not None:
             return linear.forward_with(ops.Linear, x)  # = linear(x), two calls fewer
         return x if relu is None else relu(x)

@@ -100,6 +100,20 @@ class Conv2d(Module):
         except ValueError as exc:
             raise ValueError(f"{self._describe()}: {exc}") from None
 
+    def forward_relu_max_pool(self, x: Tensor) -> Tensor | None:
+        """max_pool2d(relu(self(x)), 2) as one node (``ops.ConvReLUMaxPool2d``), as ``nn.Sequential`` runs
+        this layer followed by ``ReLU`` and ``MaxPool2d(2)``; None where that node does not apply (then
+        the caller runs the three layers, and this layer's own call reports a bad input)."""
+        shape = getattr(x, "shape", None)
+        if shape is None or len(shape) != 4 or shape[1] != self.in_channels:
+            return None
+        try:
+            return F._conv_relu_max_pool2d(
+                x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+            )
+        except ValueError as exc:
+            raise ValueError(f"{self._describe()}: {exc}") from None
+
     def _describe(self) -> str:
         return f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size})"
 

@@ -417,6 +417,15 @@ def conv2d(
     ``padding``: an int, a pair, ``"valid"`` (none) or ``"same"`` (output size = input size, stride 1 only;
     an odd total goes to the bottom/right, as PyTorch).
     """
+    x, squeeze = _batched("conv2d", input)
+    args = (x, weight) if bias is None else (x, weight, bias)
+    out = ops.Conv2d.apply(*args, **_conv_options(weight, stride, padding, dilation, groups))
+    return _unbatched(out, squeeze)
+
+
+def _conv_options(weight: Any, stride: Any, padding: Any, dilation: Any, groups: Any) -> dict[str, Any]:
+    """``conv2d``'s arguments checked and in the op's form: stride and dilation pairs, padding as
+    ((top, bottom), (left, right)) (``"same"`` worked out for the weight's kernel), groups an int."""
     stride = _pair("conv2d", "stride", stride)
     dilation = _pair("conv2d", "dilation", dilation)
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
@@ -435,10 +444,26 @@ def conv2d(
     else:
         ph, pw = _pair("conv2d", "padding", padding, minimum=0)
         pads = ((ph, ph), (pw, pw))
-    x, squeeze = _batched("conv2d", input)
-    args = (x, weight) if bias is None else (x, weight, bias)
-    out = ops.Conv2d.apply(*args, stride=stride, padding=pads, dilation=dilation, groups=int(groups))
-    return _unbatched(out, squeeze)
+    return dict(stride=stride, padding=pads, dilation=dilation, groups=int(groups))
+
+
+def _conv_relu_max_pool2d(
+    input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any, dilation: Any, groups: int
+) -> Tensor | None:
+    """max_pool2d(relu(conv2d(input, weight, bias, …)), 2) as one ``ops.ConvReLUMaxPool2d`` node, the form
+    ``nn.Sequential`` runs for Conv2d → ReLU → MaxPool2d(2); None where that node does not apply (an input
+    that is not (N, C, H, W), a conv output with an odd side, or the im2col column layout in use)."""
+    shape = np.shape(input.data if isinstance(input, Tensor) else input)
+    if len(shape) != 4 or ops.conv.default_method() != "batched":
+        return None
+    options = _conv_options(weight, stride, padding, dilation, groups)
+    kernel = np.shape(weight.data if isinstance(weight, Tensor) else weight)[2:]
+    if not ops.conv_pool.tiles_2x2(
+        shape[2:], kernel, options["stride"], options["padding"], options["dilation"]
+    ):
+        return None
+    args = (input, weight) if bias is None else (input, weight, bias)
+    return ops.ConvReLUMaxPool2d.apply(*args, **options)
 
 
 def _pool_args(name: str, kernel_size: Any, stride: Any, padding: Any) -> tuple[tuple[int, int], ...]:

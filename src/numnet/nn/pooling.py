@@ -65,6 +65,13 @@ class MaxPool2d(Module):
         pool = partial(F._pool2d, "max_pool2d", op)
         return self._pool(pool, x, F._pair("max_pool2d", "dilation", self.dilation))
 
+    def halves(self) -> bool:
+        """Whether this is plain 2×2 pooling with stride 2 (no padding, dilation or ceil_mode): the pooling
+        ``nn.Sequential`` fuses with a Conv2d and ReLU before it."""
+        kernel, stride, padding = F._pool_args("MaxPool2d", self.kernel_size, self.stride, self.padding)
+        dilation = F._pair("MaxPool2d", "dilation", self.dilation)
+        return kernel == stride == (2, 2) and padding == (0, 0) and dilation == (1, 1) and not self.ceil_mode
+
     def _pool(self, fn: Any, x: Tensor, dilation: Any) -> Tensor:
         return _run(
             self,
