@@ -30,7 +30,7 @@ import numpy as np
 
 from numnet.ops.activation import relu_array
 from numnet.ops.conv import Conv2d, Padding, Pair, fold, output_size, unfold
-from numnet.ops.pooling import ReLUMaxPool2d
+from numnet.ops.pooling import ReLUMaxPool2d, first_hits
 
 CORNERS = 4  # of a 2×2 window, in row-major order: (0, 0), (0, 1), (1, 0), (1, 1)
 
@@ -64,7 +64,7 @@ class ConvReLUMaxPool2d(Conv2d):
         return out.reshape(n, o, ho // 2, wo // 2)
 
     def _unfold(self, xp):
-        (ho, wo), (sh, sw) = self.out_hw, self.stride
+        (ho, wo) = self.out_hw
         if ho % 2 or wo % 2:
             raise ValueError(
                 f"conv_relu_max_pool2d: the convolution's output {ho}×{wo} must have even sides to tile "
@@ -73,26 +73,30 @@ class ConvReLUMaxPool2d(Conv2d):
         n, c = xp.shape[:2]
         half = (ho // 2, wo // 2)
         cols = np.empty((n, 2, 2, c, *self.kernel, *half), dtype=xp.dtype)
-        for r in range(2):
-            for s in range(2):
-                # corner (r, s) of window (i', j') reads xpad at ((2i' + r)·sh + p·dh, …): the input shifted
-                # by (r·sh, s·sw) under twice the stride
-                shifted = xp[:, :, r * sh :, s * sw :]
-                unfold(shifted, self.kernel, half, (2 * sh, 2 * sw), self.dilation, out=cols[:, r, s])
+        for r, s, shifted in self._corners_of(xp):
+            unfold(shifted, self.kernel, half, self._corner_stride(), self.dilation, out=cols[:, r, s])
         # B = N·4 blocks (sample, corner) of P = Ho/2·Wo/2 positions
         return cols.reshape(n * CORNERS, self.groups, -1, half[0] * half[1])
 
     def _fold(self, dcols, padded_hw):
-        (ho, wo), (sh, sw) = self.out_hw, self.stride
         n, c = self.x_shape[:2]
-        half = (ho // 2, wo // 2)
+        half = (self.out_hw[0] // 2, self.out_hw[1] // 2)
         by_corner = dcols.reshape(n, 2, 2, c, *self.kernel, *half)
         dxp = np.zeros((n, c, *padded_hw), dtype=dcols.dtype)
+        for r, s, shifted in self._corners_of(dxp):
+            fold(by_corner[:, r, s], None, half, self._corner_stride(), self.dilation, out=shifted)
+        return dxp
+
+    def _corners_of(self, padded):
+        """(r, s, ``padded`` shifted by (r·sh, s·sw)) for each window corner: corner (r, s) of window (i', j')
+        reads xpad at ((2i' + r)·sh + p·dh, (2j' + s)·sw + q·dw), the shifted input under twice the stride."""
+        sh, sw = self.stride
         for r in range(2):
             for s in range(2):
-                shifted = dxp[:, :, r * sh :, s * sw :]
-                fold(by_corner[:, r, s], None, half, (2 * sh, 2 * sw), self.dilation, out=shifted)
-        return dxp
+                yield r, s, padded[:, :, r * sh :, s * sw :]
+
+    def _corner_stride(self):
+        return (2 * self.stride[0], 2 * self.stride[1])
 
     def backward(self, grad):
         corners, m = self.corners, self.m
@@ -101,16 +105,7 @@ class ConvReLUMaxPool2d(Conv2d):
         else:
             dm = grad.reshape(m.shape) * self.mask  # ReLU's backward on the pooled array (finite: g is)
             dy = np.empty(corners.shape, dtype=grad.dtype)
-            hit = np.empty(m.shape, dtype=bool)  # corner k holds its window's first maximum
-            unclaimed = np.empty(m.shape, dtype=bool)  # windows whose first maximum is still to be found
-            for k in range(CORNERS):
-                np.equal(corners[:, k], m, out=hit)
-                if k == 0:
-                    np.logical_not(hit, out=unclaimed)
-                else:
-                    hit &= unclaimed
-                    if k < CORNERS - 1:
-                        unclaimed ^= hit  # hit ⊆ unclaimed: unclaimed &= ~hit without a temporary
+            for k, hit in enumerate(first_hits([corners[:, k] for k in range(CORNERS)], m)):
                 np.multiply(dm, hit, out=dy[:, k])
         return Conv2d.backward(self, dy)
 

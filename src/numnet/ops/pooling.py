@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import sys
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -148,6 +149,28 @@ def _starts_a_window(rows: int, per_row: int) -> np.ndarray:
     return mask
 
 
+def first_hits(taps: list[np.ndarray], maximum: np.ndarray) -> Iterator[np.ndarray]:
+    """For each of ``taps`` (the window positions, in row-major window order, each shaped as ``maximum``):
+    the bool mask of the windows whose first maximum it holds. One buffer, rewritten at each step.
+
+    Every pass writes into a buffer allocated once: taps are often strided views, and each pass over them
+    costs several times a contiguous one, so none is spent on temporaries. Never true where the maximum is
+    NaN (NaN ≠ NaN).
+    """
+    hit = np.empty(maximum.shape, dtype=bool)  # this tap holds its window's first maximum
+    unclaimed = np.empty(maximum.shape, dtype=bool)  # windows whose first maximum is still to be found
+    last = len(taps) - 1
+    for k, tap in enumerate(taps):
+        np.equal(tap, maximum, out=hit)
+        if k == 0:
+            np.logical_not(hit, out=unclaimed)
+        else:
+            hit &= unclaimed
+            if k < last:
+                unclaimed ^= hit  # hit ⊆ unclaimed here, so this is unclaimed &= ~hit without a temporary
+        yield hit
+
+
 class MaxPool2d(_Pool2d):
     """y[n, c, i, j] = max over the window of xpad (padding counts as −∞, so it never wins).
 
@@ -189,7 +212,7 @@ class MaxPool2d(_Pool2d):
         nan_windows = np.isnan(out) if xp.dtype.kind == "f" else None  # windows whose maximum is NaN
         has_nan = nan_windows is not None and bool(nan_windows.any())
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        (ho, wo), n_taps = self.out_hw, kh * kw
+        ho, wo = self.out_hw
         disjoint = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1  # windows do not overlap
         # Windows that tile the padded input exactly write every position of dx once: no zeros needed.
         tiled = dh == dw == 1 and sh == kh and sw == kw and (ho * sh, wo * sw) == xp.shape[2:]
@@ -203,18 +226,9 @@ class MaxPool2d(_Pool2d):
             np.multiply(dxp, hit, out=dxp)
             return self._crop(dxp)
         dxp = np.empty(xp.shape, dtype=grad.dtype) if tiled else np.zeros(xp.shape, dtype=grad.dtype)
-        hit = np.empty(out.shape, dtype=bool)  # this tap holds its window's first maximum
-        unclaimed = np.empty(out.shape, dtype=bool)  # windows whose first maximum is still to be found
-        # Every pass below writes into a buffer allocated once: the taps are strided views, and each pass
-        # over them costs several times a contiguous one, so none is spent on temporaries.
-        for k, (_, _, (rows, columns)) in enumerate(self._taps()):
-            np.equal(xp[:, :, rows, columns], out, out=hit)  # never true where the maximum is NaN (NaN ≠ NaN)
-            if k == 0:
-                np.logical_not(hit, out=unclaimed)
-            else:
-                hit &= unclaimed
-                if k < n_taps - 1:
-                    unclaimed ^= hit  # hit ⊆ unclaimed here, so this is unclaimed &= ~hit without a temporary
+        taps = [(rows, columns) for _, _, (rows, columns) in self._taps()]
+        hits = first_hits([xp[:, :, rows, columns] for rows, columns in taps], out)
+        for (rows, columns), hit in zip(taps, hits, strict=True):
             target = dxp[:, :, rows, columns]
             if disjoint and finite:  # each input position belongs to one window at most: a plain write
                 np.multiply(grad, hit, out=target)  # g·hit; 10× faster than np.where(hit, g, 0)
