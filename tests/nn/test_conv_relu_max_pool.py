@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import numnet
-from numnet import nn
+from numnet import nn, ops
 from numnet.ops.conv import use_method
 
 CONVS = {  # (in, out, kernel, Conv2d options, input H × W): each conv output has even sides
@@ -90,7 +90,21 @@ def test_the_fused_node_matches_pytorch_and_the_layers_apart(case):
     assert_close(fused[1:], expected[1:], 1e-12)
 
 
-def test_tied_windows_send_the_gradient_to_their_first_maximum():
+@pytest.fixture
+def unfused_backward_calls(monkeypatch):
+    """How often ConvReLUMaxPool2d took the separate layers' backward instead of its corner passes."""
+    calls = []
+    original = ops.ConvReLUMaxPool2d._backward_unfused
+
+    def counted(self, grad):
+        calls.append(grad.shape)
+        return original(self, grad)
+
+    monkeypatch.setattr(ops.ConvReLUMaxPool2d, "_backward_unfused", counted)
+    return calls
+
+
+def test_tied_windows_send_the_gradient_to_their_first_maximum(unfused_backward_calls):
     """Rows of zeros make constant conv outputs (the bias alone), so every window ties in all four corners;
     between them, ties in the other corners. A gradient sent to the wrong corner moves dx and dW by O(1)."""
     model, shape = layers("3x3 padding 1")
@@ -116,13 +130,14 @@ def test_tied_windows_send_the_gradient_to_their_first_maximum():
     fused = run(model, x, grad)
     with nn.layer_fusion(False):
         apart = run(model, x, grad)
+    assert unfused_backward_calls == []  # the corner passes ran, not the fallback
     expected = torch_run(model, x, grad)
     np.testing.assert_array_equal(fused[0].numpy(), expected[0])  # small integers: exact
     assert_close(fused[1:], apart[1:], 1e-14)
     assert_close(fused[1:], expected[1:], 1e-14)
 
 
-def test_simpleconvnet_shapes_in_float32_match_the_layers_apart():
+def test_simpleconvnet_shapes_in_float32_match_the_layers_apart(unfused_backward_calls):
     """SimpleConvNet's first layers on MNIST-like images (a flat background: every window there ties)."""
     numnet.manual_seed(3)
     model = nn.Sequential(nn.Conv2d(1, 30, 5), nn.ReLU(), nn.MaxPool2d(2))
@@ -132,6 +147,7 @@ def test_simpleconvnet_shapes_in_float32_match_the_layers_apart():
     grad = rng.standard_normal((8, 30, 12, 12)).astype(np.float32)
     fused = run(model, x, grad)
     assert fused[0].grad_fn.name == "ConvReLUMaxPool2d" and fused[0].dtype == np.float32
+    assert unfused_backward_calls == []
     with nn.layer_fusion(False):
         apart = run(model, x, grad)
     np.testing.assert_allclose(fused[0].numpy(), apart[0].numpy(), rtol=1e-6, atol=1e-7)
@@ -140,7 +156,7 @@ def test_simpleconvnet_shapes_in_float32_match_the_layers_apart():
 
 
 @pytest.mark.parametrize("where", ["NaN input", "inf gradient", "NaN gradient"])
-def test_nan_and_infinite_values_take_the_separate_layers_backward(where):
+def test_nan_and_infinite_values_take_the_separate_layers_backward(where, unfused_backward_calls):
     model, shape = layers("3x3 padding 1")
     rng = np.random.default_rng(4)
     x = rng.standard_normal(shape)
@@ -151,6 +167,7 @@ def test_nan_and_infinite_values_take_the_separate_layers_backward(where):
         grad[1, 2, 0, 1] = np.inf if where == "inf gradient" else np.nan
     fused = run(model, x, grad)
     assert fused[0].grad_fn.name == "ConvReLUMaxPool2d"
+    assert unfused_backward_calls == [grad.shape]  # the fallback ran, once
     with nn.layer_fusion(False):
         apart = run(model, x, grad)
     for ours, theirs in zip((fused[0].numpy(), *fused[1:]), (apart[0].numpy(), *apart[1:]), strict=True):
