@@ -310,3 +310,122 @@ def test_a_dropped_step_frees_its_recorded_nodes_without_the_garbage_collector()
         assert replay() is None  # no reference cycle keeps the replay (and the arrays it holds) alive
     finally:
         gc.enable()
+
+
+def _flat_buffer_of(model):
+    """The one array that every parameter's values are a view of, or None (each parameter has its own)."""
+    bases = {id(p.data.base) if p.data.base is not None else None for p in model.parameters()}
+    return None if None in bases or len(bases) != 1 else next(iter(model.parameters())).data.base
+
+
+def _single_sample_batches(n=12, rounds=3):
+    x, y = _curve(n)
+    for _ in range(rounds):
+        for i in range(n):
+            yield x[i : i + 1], y[i : i + 1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_plain_sgd_of_a_small_model_is_one_flat_update_with_eager_numbers(dtype):
+    def build():
+        return _fit_net().to(dtype)
+
+    def batches():
+        return ((x.astype(dtype), y.astype(dtype)) for x, y in _single_sample_batches())
+
+    mse = nn.MSELoss(reduction="sum")
+    m_eager, m_comp = build(), build()
+    o_eager, o_comp = optim.SGD(m_eager.parameters(), lr=0.1), optim.SGD(m_comp.parameters(), lr=0.1)
+    step = compile_step(m_comp, mse, o_comp)
+    for xb, yb in batches():
+        o_eager.zero_grad()
+        loss = mse(m_eager(xb), yb)
+        loss.backward()
+        o_eager.step()
+        assert step(xb, yb).item() == loss.item()
+        for pe, pc in zip(m_eager.parameters(), m_comp.parameters(), strict=True):
+            assert type(pc.grad) is numnet.Tensor and pc.grad.dtype == dtype
+            np.testing.assert_array_equal(pc.grad.data, pe.grad.data)  # each step's own gradient
+            np.testing.assert_array_equal(pc.data, pe.data)
+    flat = _flat_buffer_of(m_comp)
+    assert flat is not None and flat.dtype == dtype  # the values moved into one buffer, in place since
+    assert flat.size == sum(p.data.size for p in m_comp.parameters())
+    m_comp[0].weight.grad.data[...] = 1e9  # a .grad is the user's to write: the values do not see it
+    np.testing.assert_array_equal(m_comp[0].weight.data, m_eager[0].weight.data)
+
+
+def _change_lr(model, opt):
+    opt.param_groups[0]["lr"] = 0.03
+
+
+def _add_momentum(model, opt):
+    opt.param_groups[0]["momentum"] = 0.9
+
+
+def _replace_data(model, opt):
+    model[0].weight.data = model[0].weight.data * np.float32(0.5)  # a new array, not a view of the buffer
+
+
+def _load_weights(model, opt):
+    model.load_state_dict({k: v * np.float32(0.5) for k, v in model.state_dict().items()})
+
+
+def _new_group(model, opt):
+    opt.add_param_group({"params": [numnet.tensor(np.ones(3, dtype=np.float32), requires_grad=True)]})
+
+
+@pytest.mark.parametrize("change", [_change_lr, _add_momentum, _replace_data, _load_weights, _new_group])
+def test_changes_between_replays_give_eager_numbers(change):
+    """What a user or a scheduler may change between steps: the flat update must follow it or step aside."""
+    mse = nn.MSELoss(reduction="sum")
+    m_eager, m_comp = _fit_net(), _fit_net()
+    o_eager, o_comp = optim.SGD(m_eager.parameters(), lr=0.1), optim.SGD(m_comp.parameters(), lr=0.1)
+    step = compile_step(m_comp, mse, o_comp)
+    for i, (xb, yb) in enumerate(_single_sample_batches()):
+        if i == 5:
+            assert _flat_buffer_of(m_comp) is not None  # replays 1 to 4 took the flat update
+            change(m_eager, o_eager)
+            change(m_comp, o_comp)
+        o_eager.zero_grad()
+        loss = mse(m_eager(xb), yb)
+        loss.backward()
+        o_eager.step()
+        assert step(xb, yb).item() == loss.item(), i
+    _assert_same_models(m_eager, m_comp)
+    for pe, pc in zip(m_eager.parameters(), m_comp.parameters(), strict=True):
+        np.testing.assert_array_equal(pc.grad.data, pe.grad.data)
+
+
+class _PartlyUsed(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = _fit_net()
+        self.unused = nn.Parameter(np.ones(4, dtype=np.float32))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+@pytest.mark.parametrize(
+    "build, make_opt",
+    [
+        (lambda: _PartlyUsed(), lambda m: optim.SGD(m.parameters(), lr=0.1)),  # a parameter without gradient
+        (lambda: nn.Linear(300, 300), lambda m: optim.SGD(m.parameters(), lr=0.1)),  # 90,300 values: too big
+        (_fit_net, lambda m: optim.SGD(m.parameters(), lr=0.1, weight_decay=0.01)),  # not plain
+        (_fit_net, lambda m: optim.Adam(m.parameters(), lr=0.01)),
+    ],
+    ids=["unused parameter", "large", "weight decay", "adam"],
+)
+def test_models_that_do_not_fit_the_flat_update_keep_their_arrays(build, make_opt):
+    model = build()
+    rng = np.random.default_rng(0)
+    n_in = 300 if isinstance(model, nn.Linear) else 1
+    x = rng.standard_normal((2, n_in)).astype(np.float32)
+    y = np.zeros((2, 300 if n_in == 300 else 1), dtype=np.float32)
+    arrays = [p.data for p in model.parameters()]
+    step = compile_step(model, nn.MSELoss(), make_opt(model))
+    for _ in range(3):
+        step(x, y)
+    assert all(p.data is a for p, a in zip(model.parameters(), arrays, strict=True))
+    if isinstance(model, _PartlyUsed):
+        assert model.unused.grad is None

@@ -85,11 +85,17 @@ class SGD(Optimizer):
         loss = None if closure is None else self._run_closure(closure)
         for group in self.param_groups:
             lr = float(group["lr"])
-            if group["momentum"] == 0 and group["weight_decay"] == 0 and not group["maximize"]:
+            if self.is_plain(group):
                 self._plain_step(group["params"], lr)
             else:
                 self._full_step(group, lr)
         return loss
+
+    @staticmethod
+    def is_plain(group: dict[str, Any]) -> bool:
+        """Whether ``group`` takes the plain update p ← p − lr·g: no momentum, weight decay or maximize (so no
+        state, and no Nesterov, which needs momentum)."""
+        return group["momentum"] == 0 and group["weight_decay"] == 0 and not group["maximize"]
 
     def _plain_step(self, params: list[Tensor], lr: float) -> None:
         """p ← p − lr·g for the default options: no per-parameter options to look at, no state."""
