@@ -19,6 +19,15 @@ from numnet.optim.optimizer import (
 from numnet.tensor import Tensor
 
 
+def plain_update(values: np.ndarray, grads: np.ndarray, rate: np.ndarray, scratch: np.ndarray) -> None:
+    """SGD's plain update in place, ``p ← p − lr·g``: ``s = g·lr`` into ``scratch`` (the gradient is never
+    written), then ``values −= s``. ``rate`` is lr as a 0-d array of the dtype. One formula for the
+    per-parameter step and for ``compile_step``'s update of a flat buffer (``numnet.compiled._FlatSGD``), so
+    the two give the same numbers bit for bit."""
+    np.multiply(grads, rate, scratch)
+    values -= scratch
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent, as ``torch.optim.SGD``.
 
@@ -101,7 +110,6 @@ class SGD(Optimizer):
         """p ← p − lr·g for the default options: no per-parameter options to look at, no state."""
         work = self._work
         ndarray = np.ndarray
-        multiply = np.multiply
         # lr as a 0-d array of the gradient's dtype: the same number a Python float becomes in lr·g (NEP 50
         # casts it to the array's dtype), and NumPy takes it without resolving a Python scalar's type at every
         # call (about 0.4 µs a call on a tiny array)
@@ -122,8 +130,7 @@ class SGD(Optimizer):
                 raise _grad_shape_error(type(self).__name__, g, d)
             if rate is None or rate.dtype is not g.dtype:
                 rate = np.array(lr, dtype=g.dtype)
-            multiply(g, rate, s)  # lr·g into the scratch array: p.grad is never written
-            d -= s
+            plain_update(d, g, rate, s)
 
     def _full_step(self, group: dict[str, Any], lr: float) -> None:
         """The documented algorithm with momentum, dampening, Nesterov, weight decay and maximize."""
