@@ -318,40 +318,54 @@ def _flat_buffer_of(model):
     return None if None in bases or len(bases) != 1 else next(iter(model.parameters())).data.base
 
 
-def _single_sample_batches(n=12, rounds=3):
+def _single_sample_batches(n=12, rounds=3, dtype=np.float32):
     x, y = _curve(n)
     for _ in range(rounds):
         for i in range(n):
-            yield x[i : i + 1], y[i : i + 1]
+            yield x[i : i + 1].astype(dtype), y[i : i + 1].astype(dtype)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_plain_sgd_of_a_small_model_is_one_flat_update_with_eager_numbers(dtype):
-    def build():
-        return _fit_net().to(dtype)
-
-    def batches():
-        return ((x.astype(dtype), y.astype(dtype)) for x, y in _single_sample_batches())
-
+def _train_twins(build, make_opt, batches, change=None, change_at=5):
+    """Train an eager model and a compiled twin side by side, asserting after every step that both have the
+    same loss, the same gradients and the same values; ``change(model, optimizer)`` is applied to both before
+    step ``change_at`` (first asserting that the replays before it took the flat update). Returns the twin."""
     mse = nn.MSELoss(reduction="sum")
     m_eager, m_comp = build(), build()
-    o_eager, o_comp = optim.SGD(m_eager.parameters(), lr=0.1), optim.SGD(m_comp.parameters(), lr=0.1)
+    o_eager, o_comp = make_opt(m_eager), make_opt(m_comp)
     step = compile_step(m_comp, mse, o_comp)
-    for xb, yb in batches():
+    for i, (xb, yb) in enumerate(batches):
+        if change is not None and i == change_at:
+            assert _flat_buffer_of(m_comp) is not None  # replays 1 to change_at − 1 took the flat update
+            change(m_eager, o_eager)
+            change(m_comp, o_comp)
         o_eager.zero_grad()
         loss = mse(m_eager(xb), yb)
         loss.backward()
         o_eager.step()
-        assert step(xb, yb).item() == loss.item()
+        assert step(xb, yb).item() == loss.item(), i
         for pe, pc in zip(m_eager.parameters(), m_comp.parameters(), strict=True):
-            assert type(pc.grad) is numnet.Tensor and pc.grad.dtype == dtype
-            np.testing.assert_array_equal(pc.grad.data, pe.grad.data)  # each step's own gradient
-            np.testing.assert_array_equal(pc.data, pe.data)
-    flat = _flat_buffer_of(m_comp)
+            if pe.grad is None:
+                assert pc.grad is None
+                continue
+            assert type(pc.grad) is numnet.Tensor and pc.grad.dtype == pe.dtype
+            np.testing.assert_array_equal(pc.grad.data, pe.grad.data, err_msg=f"step {i}")  # each step's own
+            np.testing.assert_array_equal(pc.data, pe.data, err_msg=f"step {i}")
+    return m_comp
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_plain_sgd_of_a_small_model_is_one_flat_update_with_eager_numbers(dtype):
+    model = _train_twins(
+        lambda: _fit_net().to(dtype),
+        lambda m: optim.SGD(m.parameters(), lr=0.1),
+        _single_sample_batches(dtype=dtype),
+    )
+    flat = _flat_buffer_of(model)
     assert flat is not None and flat.dtype == dtype  # the values moved into one buffer, in place since
-    assert flat.size == sum(p.data.size for p in m_comp.parameters())
-    m_comp[0].weight.grad.data[...] = 1e9  # a .grad is the user's to write: the values do not see it
-    np.testing.assert_array_equal(m_comp[0].weight.data, m_eager[0].weight.data)
+    assert flat.size == sum(p.data.size for p in model.parameters())
+    before = model[0].weight.data.copy()
+    model[0].weight.grad.data[...] = 1e9  # a .grad is the user's to write: the values are another buffer
+    np.testing.assert_array_equal(model[0].weight.data, before)
 
 
 def _change_lr(model, opt):
@@ -377,23 +391,7 @@ def _new_group(model, opt):
 @pytest.mark.parametrize("change", [_change_lr, _add_momentum, _replace_data, _load_weights, _new_group])
 def test_changes_between_replays_give_eager_numbers(change):
     """What a user or a scheduler may change between steps: the flat update must follow it or step aside."""
-    mse = nn.MSELoss(reduction="sum")
-    m_eager, m_comp = _fit_net(), _fit_net()
-    o_eager, o_comp = optim.SGD(m_eager.parameters(), lr=0.1), optim.SGD(m_comp.parameters(), lr=0.1)
-    step = compile_step(m_comp, mse, o_comp)
-    for i, (xb, yb) in enumerate(_single_sample_batches()):
-        if i == 5:
-            assert _flat_buffer_of(m_comp) is not None  # replays 1 to 4 took the flat update
-            change(m_eager, o_eager)
-            change(m_comp, o_comp)
-        o_eager.zero_grad()
-        loss = mse(m_eager(xb), yb)
-        loss.backward()
-        o_eager.step()
-        assert step(xb, yb).item() == loss.item(), i
-    _assert_same_models(m_eager, m_comp)
-    for pe, pc in zip(m_eager.parameters(), m_comp.parameters(), strict=True):
-        np.testing.assert_array_equal(pc.grad.data, pe.grad.data)
+    _train_twins(_fit_net, lambda m: optim.SGD(m.parameters(), lr=0.1), _single_sample_batches(), change)
 
 
 class _PartlyUsed(nn.Module):
@@ -406,26 +404,37 @@ class _PartlyUsed(nn.Module):
         return self.net(x)
 
 
+def _wide_layer():
+    numnet.manual_seed(7)
+    return nn.Linear(300, 300)
+
+
+def _wide_batches(n=4):
+    rng = np.random.default_rng(0)
+    for _ in range(n):
+        yield rng.standard_normal((2, 300)).astype(np.float32), np.zeros((2, 300), dtype=np.float32)
+
+
 @pytest.mark.parametrize(
-    "build, make_opt",
+    "build, make_opt, batches",
     [
-        (lambda: _PartlyUsed(), lambda m: optim.SGD(m.parameters(), lr=0.1)),  # a parameter without gradient
-        (lambda: nn.Linear(300, 300), lambda m: optim.SGD(m.parameters(), lr=0.1)),  # 90,300 values: too big
-        (_fit_net, lambda m: optim.SGD(m.parameters(), lr=0.1, weight_decay=0.01)),  # not plain
-        (_fit_net, lambda m: optim.Adam(m.parameters(), lr=0.01)),
+        (_PartlyUsed, lambda m: optim.SGD(m.parameters(), lr=0.1), _single_sample_batches),  # no gradient
+        (_wide_layer, lambda m: optim.SGD(m.parameters(), lr=0.01), _wide_batches),  # 90,300 values
+        (_fit_net, lambda m: optim.SGD(m.parameters(), lr=0.1, weight_decay=0.01), _single_sample_batches),
+        (_fit_net, lambda m: optim.Adam(m.parameters(), lr=0.01), _single_sample_batches),
     ],
     ids=["unused parameter", "large", "weight decay", "adam"],
 )
-def test_models_that_do_not_fit_the_flat_update_keep_their_arrays(build, make_opt):
-    model = build()
-    rng = np.random.default_rng(0)
-    n_in = 300 if isinstance(model, nn.Linear) else 1
-    x = rng.standard_normal((2, n_in)).astype(np.float32)
-    y = np.zeros((2, 300 if n_in == 300 else 1), dtype=np.float32)
-    arrays = [p.data for p in model.parameters()]
-    step = compile_step(model, nn.MSELoss(), make_opt(model))
-    for _ in range(3):
-        step(x, y)
+def test_models_that_do_not_fit_the_flat_update_keep_their_arrays(build, make_opt, batches):
+    built = []
+
+    def build_and_keep():
+        model = build()
+        built.append((model, [p.data for p in model.parameters()]))
+        return model
+
+    model = _train_twins(build_and_keep, make_opt, batches())
+    arrays = built[1][1]  # the compiled twin's parameters, as built
     assert all(p.data is a for p, a in zip(model.parameters(), arrays, strict=True))
     if isinstance(model, _PartlyUsed):
         assert model.unused.grad is None
