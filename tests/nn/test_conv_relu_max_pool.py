@@ -178,6 +178,54 @@ def test_nan_and_infinite_values_take_the_separate_layers_backward(where, unfuse
     np.testing.assert_array_equal(np.isnan(fused[1]), np.isnan(expected[1]))
 
 
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_bias_meets_each_corner_as_in_the_layers_apart(value, unfused_backward_calls):
+    """A finite bias is added after the pooling; a NaN or infinite one must reach every corner, as it does
+    when the bias is added to the conv output: with +inf every corner ties, and the gradient goes to the
+    first, not to the conv output's largest."""
+    model, shape = layers("3x3 padding 1")
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape)
+    with numnet.no_grad():
+        model[0].bias.data[1] = value
+    grad = rng.standard_normal((2, 4, 3, 4))
+    fused = run(model, x, grad)
+    assert fused[0].grad_fn.name == "ConvReLUMaxPool2d"
+    with nn.layer_fusion(False):
+        apart = run(model, x, grad)
+    expected = torch_run(model, x, grad)
+    for ours, layers_apart, theirs in zip((fused[0].numpy(), *fused[1:]), apart, expected, strict=True):
+        layers_apart = layers_apart.numpy() if isinstance(layers_apart, numnet.Tensor) else layers_apart
+        for other in (layers_apart, theirs):
+            np.testing.assert_array_equal(np.isnan(ours), np.isnan(other))
+            finite = np.isfinite(other)
+            np.testing.assert_array_equal(np.isfinite(ours), finite)
+            np.testing.assert_allclose(ours[finite], other[finite], rtol=1e-12, atol=1e-12)
+
+
+def test_corners_tied_only_by_the_bias_send_the_gradient_to_the_larger_one():
+    """The bias is added after the pooling: corners 0.25 and 0.5 both round to 2⁵³ once 2⁵³ is added, so
+    the layers apart (and PyTorch) see a tie and take the first corner; the fused node takes the conv
+    output's true maximum, 0.5. The output is the same either way."""
+    conv = nn.Conv2d(1, 1, 1, dtype=np.float64)
+    with numnet.no_grad():
+        conv.weight.data[...] = 1.0
+        conv.bias.data[...] = 2.0**53
+    model = nn.Sequential(conv, nn.ReLU(), nn.MaxPool2d(2))
+    x = np.array([[[[0.25, 0.5], [0.0, 0.0]]]])
+    grad = np.ones((1, 1, 1, 1))
+    fused = run(model, x, grad)
+    assert fused[0].grad_fn.name == "ConvReLUMaxPool2d"
+    with nn.layer_fusion(False):
+        apart = run(model, x, grad)
+    assert fused[0].item() == apart[0].item() == 2.0**53
+    np.testing.assert_array_equal(fused[1], [[[[0.0, 1.0], [0.0, 0.0]]]])  # the larger corner
+    np.testing.assert_array_equal(fused[2], [[[[0.5]]]])  # dW = x at that corner
+    np.testing.assert_array_equal(apart[1], [[[[1.0, 0.0], [0.0, 0.0]]]])  # the first of the tied ones
+    np.testing.assert_array_equal(torch_run(model, x, grad)[1], apart[1])
+    np.testing.assert_array_equal(fused[3], apart[3])  # db = 1 either way
+
+
 def grad_fns(out):
     names, node = [], out.grad_fn
     while node is not None:
