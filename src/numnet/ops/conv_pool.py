@@ -19,11 +19,12 @@ y[n, k] as one contiguous (O, Ho/2, Wo/2) array::
 
 The bias comes after the pooling because b[o] is the same for the four corners of a window:
 max_k(y_k + b) = max_k(y_k) + b, and with rounding too, since rounding to nearest never reverses an order.
-So the output is the same bits as the bias added to the product, with the add and db's sum on a quarter of
-the values (SimpleConvNet's node, forward and backward: ≈ 8.8 → 7.8 ms at 2 threads). The one difference:
-two corners that differ by less than the rounding of y + b tie after the add, where PyTorch's pooling sends
-the gradient to the first of them, and this node to the larger, the conv output's true maximum. A bias
-holding NaN or ±inf is added to the product, so that it meets each corner as it would in the layers apart.
+So the output is the same bits as the bias added to the product, with the add and db's sum on a quarter
+of the values (SimpleConvNet's node, forward and backward: 8.5–9.1 → 7.3–8.2 ms at 2 threads). The one
+difference: two corners that differ by less than the rounding of y + b tie after the add, where PyTorch's
+pooling sends the gradient to the first of them, and this node to the larger, the conv output's true
+maximum. A bias holding NaN or ±inf is added to the product, so that it meets each corner as it would
+in the layers apart.
 
 The numbers: the dot products of ``Conv2d`` then ``ReLUMaxPool2d``, in GEMMs of another size, which BLAS
 may round differently (on SimpleConvNet's shapes the outputs came out the same bits); the weight, bias and
