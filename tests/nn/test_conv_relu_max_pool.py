@@ -203,6 +203,32 @@ def test_a_non_finite_bias_meets_each_corner_as_in_the_layers_apart(value, unfus
             np.testing.assert_allclose(ours[finite], other[finite], rtol=1e-12, atol=1e-12)
 
 
+def test_the_fallback_uses_the_bias_of_the_forward_when_it_changes_before_the_backward():
+    """An in-place change of the bias between forward and backward (an optimizer step, say) must not reach
+    the backward: the layers apart never read the bias there. Here the forward's windows are all below zero
+    (ReLU gives 0 everywhere); with the later bias 10 they would not be."""
+
+    def go(fuse):
+        conv = nn.Conv2d(1, 1, 1, dtype=np.float64)
+        with numnet.no_grad():
+            conv.weight.data[...] = 1.0
+            conv.bias.data[...] = 0.0
+        model = nn.Sequential(conv, nn.ReLU(), nn.MaxPool2d(2))
+        with nn.layer_fusion(fuse):
+            x = numnet.tensor(np.array([[[[-0.25, -0.5], [-1.0, -2.0]]]]), requires_grad=True)
+            out = model(x)
+            with numnet.no_grad():
+                conv.bias.data[...] = 10.0
+            with np.errstate(invalid="ignore"):  # inf·0 where ReLU cut: NaN, in both ways of running it
+                out.backward(numnet.tensor(np.array([[[[np.inf]]]])))  # non-finite: the fallback runs
+        return out.grad_fn.name, x.grad.numpy(), conv.weight.grad.numpy(), conv.bias.grad.numpy()
+
+    fused, apart = go(True), go(False)
+    assert fused[0] == "ConvReLUMaxPool2d" and apart[0] == "MaxPool2d"
+    for ours, theirs in zip(fused[1:], apart[1:], strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
 def test_corners_tied_only_by_the_bias_send_the_gradient_to_the_larger_one():
     """The bias is added after the pooling: corners 0.25 and 0.5 both round to 2⁵³ once 2⁵³ is added, so
     the layers apart (and PyTorch) see a tie and take the first corner; the fused node takes the conv

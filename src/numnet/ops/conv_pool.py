@@ -70,7 +70,7 @@ class ConvReLUMaxPool2d(Conv2d):
         # A finite bias is added after the pooling, to a quarter of the values (the module docstring says why
         # that gives the same numbers); a NaN or infinite one to the product, to meet each corner as it would
         late = bias is not None and bool(np.isfinite(bias).all())
-        self.late_bias = bias if late else None
+        self.late_bias = bias.copy() if late else None  # the fallback's value, whatever the bias becomes
         product = Conv2d.forward(
             self, x, weight, None if late else bias, stride, padding, dilation, groups, "batched"
         )
