@@ -156,10 +156,11 @@ def run(settings: Settings | None = None, out: str | Path | None = None) -> dict
         "guard is needed; the gradient is the book's SoftmaxWithLoss (y − t) / batch."
     )
     report.differs(
-        "Convolution: the book's im2col builds one row per output position (N·24·24, 25); numnet's default "
-        "builds (C·kh·kw)-major columns per image (N, 25, 576) and multiplies once per batch, which lands in "
-        "(N, 30, 24, 24) without a transpose; the book's layout is kept as numnet.ops.conv.im2col (tested "
-        "to give the same numbers)."
+        "Convolution: the book's im2col builds one row per output position (N·24·24, 25); numnet runs "
+        "Conv → ReLU → 2×2 pool as one node whose (C·kh·kw)-major columns are grouped by pooling-window "
+        "corner ((N·4, 25, 144) blocks), so each corner comes out of the product as one contiguous plane, "
+        "and adds the bias after the pooling (the same values); the book's layout is kept as "
+        "numnet.ops.conv.im2col (tested to give the same numbers as numnet's)."
     )
     report.figure(
         _filters_figure(filters_before, model[0].weight.data),
