@@ -52,6 +52,13 @@ def test_add_bias_gives_the_bits_of_the_plain_broadcast_add(shape, axis, dtype):
         assert add_bias_(got, bias, axis) is got
     np.testing.assert_array_equal(got, expected)
     assert np.array_equal(np.signbit(got), np.signbit(expected))
+    into = np.full(shape, 7.0, dtype)  # source=: out = source + bias, the source left as it was
+    kept = out.copy()
+    with np.errstate(invalid="ignore"):
+        assert add_bias_(into, bias, axis, source=out) is into
+    np.testing.assert_array_equal(into, expected)
+    assert np.array_equal(np.signbit(into), np.signbit(expected))
+    np.testing.assert_array_equal(out, kept)
 
 
 def test_add_bias_falls_back_to_the_plain_add_for_strided_outputs_and_mixed_dtypes():
@@ -68,6 +75,9 @@ def test_add_bias_falls_back_to_the_plain_add_for_strided_outputs_and_mixed_dtyp
     expected += bias64  # the plain in-place add: computed in float64, stored as float32
     add_bias_(mixed, bias64, -1)
     np.testing.assert_array_equal(mixed, expected)
+    into = np.empty_like(base)[:, ::2]  # a strided out with a contiguous source: the plain add too
+    add_bias_(into, bias, -1, source=base[:, 1::2].copy())
+    np.testing.assert_array_equal(into, base[:, 1::2] + bias)
 
 
 @pytest.mark.parametrize("buffer", [16, 1024, 65536])

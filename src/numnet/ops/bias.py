@@ -24,20 +24,25 @@ import numpy as np
 MIN_SIZE = 65536
 
 
-def add_bias_(out: np.ndarray, bias: np.ndarray, axis: int = 1) -> np.ndarray:
-    """``out += bias`` along ``axis``, in place; returns ``out``.
+def add_bias_(
+    out: np.ndarray, bias: np.ndarray, axis: int = 1, source: np.ndarray | None = None
+) -> np.ndarray:
+    """``out += bias`` along ``axis``, in place; returns ``out``. With ``source`` (shaped as ``out``):
+    ``out = source + bias``, in one pass, with no copy of ``source`` into ``out`` first.
 
     ``out`` (N, C, *spatial) with ``axis=1``, a convolution's output, or (N, …, C) with ``axis=-1``, a
     linear layer's; ``bias`` (C,) with ``C = out.shape[axis]``. The result is exactly
     ``out += bias.reshape(C, 1, …)``; only the order of iteration differs, where ``out`` is C-contiguous,
     has at least ``MIN_SIZE`` elements and the plain add's inner loop would be short.
     """
+    source = out if source is None else source
     axis %= out.ndim
     rows, trailing = math.prod(out.shape[:axis]), math.prod(out.shape[axis + 1 :])
     inner = trailing if trailing > 1 else bias.size  # the inner loop the plain broadcast add would run
     buffer = np.getbufsize()
-    if out.size < MIN_SIZE or 2 * inner > buffer or not out.flags.c_contiguous or bias.dtype != out.dtype:
-        out += bias.reshape(bias.shape + (1,) * (out.ndim - axis - 1))
+    contiguous = out.flags.c_contiguous and source.flags.c_contiguous
+    if out.size < MIN_SIZE or 2 * inner > buffer or not contiguous or bias.dtype != out.dtype:
+        np.add(source, bias.reshape(bias.shape + (1,) * (out.ndim - axis - 1)), out=out)
         return out
     block = np.repeat(bias, trailing) if trailing > 1 else bias  # what out[i] gets, flattened: C·H·W values
     run = block.size
@@ -47,9 +52,9 @@ def add_bias_(out: np.ndarray, bias: np.ndarray, axis: int = 1) -> np.ndarray:
         np.copyto(stacked, block)  # one broadcast copy of per_row·run values, not of the whole output
         block = stacked.reshape(-1)
     whole = rows - rows % per_row
-    flat = out.reshape(rows, run)
+    flat, flat_source = out.reshape(rows, run), source.reshape(rows, run)
     view = flat[:whole].reshape(whole // per_row, per_row * run)
-    view += block
+    np.add(flat_source[:whole].reshape(view.shape), block, out=view)
     if whole < rows:  # the leftover rows, one block each
-        flat[whole:] += block[:run]
+        np.add(flat_source[whole:], block[:run], out=flat[whole:])
     return out

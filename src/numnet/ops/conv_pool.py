@@ -80,7 +80,7 @@ class ConvReLUMaxPool2d(Conv2d):
         self.m = m = np.maximum(corners[:, 0], corners[:, 2])  # the left column's maximum, the right one's,
         np.maximum(m, np.maximum(corners[:, 1], corners[:, 3]), out=m)  # the window's: MaxPool2d's order
         if late:
-            z = add_bias_(m.copy(), bias, 1)  # m + b in a new array: the backward compares the y_k with m
+            z = add_bias_(np.empty_like(m), bias, 1, source=m)  # m + b, new: the backward needs m itself
             out, self.mask = relu_array(z, out=z)
         else:
             out, self.mask = relu_array(m)
